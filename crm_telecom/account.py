@@ -1,0 +1,109 @@
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+
+from trytond.model import DeactivableMixin, Index, ModelSQL, ModelView, fields
+from trytond.pool import Pool
+from trytond.pyson import Eval
+
+
+class Account(DeactivableMixin, ModelSQL, ModelView):
+    "Billing account: who pays for one or more lines"
+    __name__ = 'telecom.account'
+
+    code = fields.Char("Code", readonly=True)
+    name = fields.Char("Name")
+    payer = fields.Many2One('party.party', "Payer", required=True,
+        ondelete='RESTRICT')
+    payment_type = fields.Selection([
+            ('prepaid', "Prepaid"),
+            ('postpaid', "Postpaid"),
+            ], "Payment Type", required=True)
+    balance = fields.Numeric("Balance", digits=(16, 2), readonly=True,
+        help="Prepaid credit left, or (negative) what a postpaid payer owes.")
+    credit_limit = fields.Numeric("Credit Limit", digits=(16, 2),
+        required=True, domain=[('credit_limit', '>=', 0)],
+        states={'invisible': Eval('payment_type') != 'postpaid'})
+    bill_cycle_day = fields.Integer("Bill Cycle Day", required=True,
+        domain=[('bill_cycle_day', '>=', 1), ('bill_cycle_day', '<=', 28)],
+        help="Day of the month on which a new bill cycle starts.")
+    state = fields.Selection([
+            ('active', "Active"),
+            ('suspended', "Suspended"),
+            ('closed', "Closed"),
+            ], "State", required=True, readonly=True)
+    subscribers = fields.One2Many('telecom.subscriber', 'account', "Lines",
+        readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.code, Index.Equality(cardinality='high'))),
+                })
+        cls._order.insert(0, ('code', 'DESC'))
+
+    @classmethod
+    def default_payment_type(cls):
+        return 'prepaid'
+
+    @classmethod
+    def default_balance(cls):
+        return Decimal('0.00')
+
+    @classmethod
+    def default_credit_limit(cls):
+        return Decimal('0.00')
+
+    @classmethod
+    def default_bill_cycle_day(cls):
+        return 1
+
+    @classmethod
+    def default_state(cls):
+        return 'active'
+
+    def get_rec_name(self, name):
+        label = self.code or str(self.id)
+        if self.name:
+            label += ' ' + self.name
+        return label
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        _, operator, operand, *extra = clause
+        bool_op = 'AND' if operator.startswith('!') or operator.startswith(
+            'not ') else 'OR'
+        return [bool_op,
+            ('code', operator, operand, *extra),
+            ('name', operator, operand, *extra),
+            ('payer.name', operator, operand, *extra),
+            ]
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        pool = Pool()
+        Configuration = pool.get('telecom.configuration')
+        values = super().preprocess_values(mode, values)
+        if mode == 'create' and not values.get('code'):
+            sequence = Configuration(1).account_sequence
+            if sequence:
+                values['code'] = sequence.get()
+        return values
+
+    def next_cycle_start(self, date):
+        "First day of the bill cycle that follows date"
+        start = date.replace(day=self.bill_cycle_day)
+        if start <= date:
+            start += relativedelta(months=1)
+        return start
+
+    def cycle_start(self, date):
+        "First day of the bill cycle containing date"
+        start = date.replace(day=self.bill_cycle_day)
+        if start > date:
+            start -= relativedelta(months=1)
+        return start
+
+

@@ -1,0 +1,613 @@
+import datetime as dt
+
+from sql import Literal
+from sql.aggregate import Count
+
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.pool import Pool
+from trytond.pyson import Bool, Eval, If
+from trytond.tools import grouped_slice, reduce_ids
+from trytond.transaction import Transaction
+
+from . import identity
+from .exceptions import OrderError, RealNameError
+from .subscriber import SUSPENSION_REASONS
+
+ORDER_TYPES = [
+    ('activate', "Activation"),
+    ('change_plan', "Plan Change"),
+    ('add_service', "Add Service"),
+    ('remove_service', "Remove Service"),
+    ('suspend', "Suspension"),
+    ('resume', "Resumption"),
+    ('transfer', "Ownership Transfer"),
+    ('terminate', "Termination"),
+    ]
+ORDER_STATES = [
+    ('draft', "Draft"),
+    ('submitted', "Submitted"),
+    ('provisioning', "Provisioning"),
+    ('done', "Done"),
+    ('failed', "Failed"),
+    ('cancelled', "Cancelled"),
+    ]
+OPEN_STATES = ['draft', 'submitted', 'provisioning']
+LIVE_LINE_STATES = ['draft', 'active', 'suspended']
+# Line state each order type needs before it can run
+REQUIRED_LINE_STATES = {
+    'change_plan': ['active'],
+    'add_service': ['active'],
+    'remove_service': ['active', 'suspended'],
+    'suspend': ['active'],
+    'resume': ['suspended'],
+    'transfer': ['active', 'suspended'],
+    'terminate': ['active', 'suspended'],
+    }
+
+_draft = Eval('state') != 'draft'
+_type = Eval('type')
+
+
+class Order(Workflow, ModelSQL, ModelView):
+    "Service order: the only way a line changes"
+    __name__ = 'telecom.order'
+    _rec_name = 'code'
+
+    code = fields.Char("Code", readonly=True)
+    type = fields.Selection(ORDER_TYPES, "Type", required=True,
+        states={'readonly': _draft | Bool(Eval('subscriber'))
+            & (Eval('id', -1) >= 0)})
+    state = fields.Selection(ORDER_STATES, "State", required=True,
+        readonly=True, sort=False)
+    customer = fields.Many2One('party.party', "Customer", required=True,
+        ondelete='RESTRICT', states={'readonly': _draft})
+    subscriber = fields.Many2One('telecom.subscriber', "Line",
+        ondelete='RESTRICT',
+        domain=[If(Eval('customer'),
+                ('customer', '=', Eval('customer', -1)), ())],
+        states={
+            'readonly': _draft,
+            'invisible': _type == 'activate',
+            'required': _type != 'activate',
+            })
+    number = fields.Many2One('telecom.number', "Number", ondelete='RESTRICT',
+        domain=[If(_draft, (), ('state', '=', 'available'))],
+        states={
+            'readonly': _draft,
+            'invisible': _type != 'activate',
+            'required': _type == 'activate',
+            })
+    iccid = fields.Char("ICCID", states={
+            'readonly': _draft,
+            'invisible': _type != 'activate',
+            })
+    account = fields.Many2One('telecom.account', "Billing Account",
+        ondelete='RESTRICT',
+        states={
+            'readonly': _draft,
+            'invisible': ~_type.in_(['activate', 'transfer']),
+            'required': _type.in_(['activate', 'transfer']),
+            },
+        help="For a transfer, the new owner's account.")
+    brand = fields.Many2One('telecom.brand', "Brand", ondelete='RESTRICT',
+        states={
+            'readonly': _draft,
+            'invisible': _type != 'activate',
+            'required': _type == 'activate',
+            })
+    plan = fields.Many2One('product.template', "Plan", ondelete='RESTRICT',
+        domain=[('telecom_type', '=', 'plan')],
+        states={
+            'readonly': _draft,
+            'invisible': ~_type.in_(['activate', 'change_plan']),
+            'required': _type.in_(['activate', 'change_plan']),
+            })
+    service = fields.Many2One('product.template', "Service",
+        ondelete='RESTRICT',
+        domain=[('telecom_type', 'in', ['addon', 'vas'])],
+        states={
+            'readonly': _draft,
+            'invisible': _type != 'add_service',
+            'required': _type == 'add_service',
+            })
+    subscriber_service = fields.Many2One('telecom.subscriber.service',
+        "Service to Remove", ondelete='RESTRICT',
+        domain=[
+            ('subscriber', '=', Eval('subscriber', -1)),
+            ('state', '!=', 'removed'),
+            ],
+        states={
+            'readonly': _draft,
+            'invisible': _type != 'remove_service',
+            'required': _type == 'remove_service',
+            })
+    new_owner = fields.Many2One('party.party', "New Owner",
+        ondelete='RESTRICT',
+        states={
+            'readonly': _draft,
+            'invisible': _type != 'transfer',
+            'required': _type == 'transfer',
+            })
+    suspension_reason = fields.Selection(SUSPENSION_REASONS,
+        "Suspension Reason", sort=False, states={
+            'readonly': _draft,
+            'invisible': _type != 'suspend',
+            'required': _type == 'suspend',
+            })
+    reason = fields.Text("Reason", states={'readonly': _draft})
+    effective_date = fields.Date("Takes Effect", readonly=True,
+        help="For plan changes at the next cycle: when the new plan starts.")
+    failure_reason = fields.Text("Failure Reason", readonly=True,
+        states={'invisible': Eval('state') != 'failed'})
+    submitted_by = fields.Many2One('res.user', "Submitted By", readonly=True)
+    submitted_at = fields.DateTime("Submitted At", readonly=True)
+    done_at = fields.DateTime("Done At", readonly=True)
+    type_string = type.translated('type')
+    state_string = state.translated('state')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.code, Index.Equality(cardinality='high'))),
+                Index(t, (t.customer, Index.Range())),
+                Index(t, (t.subscriber, Index.Range())),
+                Index(t, (t.state, Index.Equality(cardinality='low')),
+                    where=t.state.in_(OPEN_STATES)),
+                })
+        cls._order = [('id', 'DESC')]
+        cls._transitions |= {
+            ('draft', 'submitted'),
+            ('submitted', 'provisioning'),
+            ('provisioning', 'done'),
+            ('provisioning', 'failed'),
+            ('draft', 'cancelled'),
+            ('submitted', 'cancelled'),
+            }
+        cls._buttons.update({
+                'submit': {
+                    'invisible': Eval('state') != 'draft',
+                    'icon': 'tryton-forward',
+                    'depends': ['state'],
+                    },
+                'provision': {
+                    'invisible': Eval('state') != 'submitted',
+                    'icon': 'tryton-launch',
+                    'depends': ['state'],
+                    },
+                'complete': {
+                    'invisible': Eval('state') != 'provisioning',
+                    'icon': 'tryton-ok',
+                    'depends': ['state'],
+                    },
+                'fail': {
+                    'invisible': Eval('state') != 'provisioning',
+                    'icon': 'tryton-cancel',
+                    'depends': ['state'],
+                    },
+                'cancel': {
+                    'invisible': ~Eval('state').in_(['draft', 'submitted']),
+                    'icon': 'tryton-cancel',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'draft'
+
+    @classmethod
+    def default_type(cls):
+        return 'activate'
+
+    @fields.depends('subscriber', 'customer')
+    def on_change_subscriber(self):
+        if self.subscriber and not self.customer:
+            self.customer = self.subscriber.customer
+
+    @fields.depends('customer', 'account', 'type')
+    def on_change_customer(self):
+        if (self.customer and self.type == 'activate'
+                and not self.account and self.customer.id >= 0):
+            accounts = [a for a in self.customer.telecom_accounts
+                if a.state == 'active']
+            if len(accounts) == 1:
+                self.account, = accounts
+
+    # --- creation: number reservation -------------------------------------
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        pool = Pool()
+        Configuration = pool.get('telecom.configuration')
+        values = super().preprocess_values(mode, values)
+        if mode == 'create' and not values.get('code'):
+            values['code'] = Configuration(1).order_sequence.get()
+        return values
+
+    @classmethod
+    def on_modification(cls, mode, orders, field_names=None):
+        super().on_modification(mode, orders, field_names=field_names)
+        if mode == 'create' or (field_names and 'number' in field_names):
+            cls._reserve_numbers(orders)
+
+    @classmethod
+    def _reserve_numbers(cls, orders):
+        pool = Pool()
+        Number = pool.get('telecom.number')
+        Configuration = pool.get('telecom.configuration')
+        hours = Configuration(1).reservation_hours
+        until = dt.datetime.now() + dt.timedelta(hours=hours)
+        for order in orders:
+            if order.type != 'activate' or order.state != 'draft':
+                continue
+            # a number changed on a draft order goes back to the pool
+            stale = Number.search([
+                    ('reserved_order', '=', order.id),
+                    ('id', '!=', order.number.id if order.number else -1),
+                    ])
+            Number.release(stale)
+            if order.number and order.number.reserved_order != order:
+                Number.reserve(order.number, order, until)
+
+    @classmethod
+    def check_modification(cls, mode, orders, values=None, external=False):
+        super().check_modification(
+            mode, orders, values=values, external=external)
+        if mode == 'delete':
+            for order in orders:
+                if order.state not in {'draft', 'cancelled'}:
+                    raise OrderError(gettext(
+                            'crm_telecom.msg_order_delete_state',
+                            order=order.rec_name))
+
+    @classmethod
+    def on_delete(cls, orders):
+        callback = super().on_delete(orders)
+        pool = Pool()
+        Number = pool.get('telecom.number')
+        numbers = Number.search([('reserved_order', 'in',
+                    [o.id for o in orders])])
+        if numbers:
+            Number.release(numbers)
+        return callback
+
+    # --- workflow ---------------------------------------------------------
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('submitted')
+    def submit(cls, orders):
+        cls.check_orders(orders)
+        now = dt.datetime.now()
+        cls.write(orders, {
+                'submitted_by': Transaction().user or None,
+                'submitted_at': now,
+                })
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('provisioning')
+    def provision(cls, orders):
+        "Hand the orders to the network (the provisioning outbox)"
+        cls.check_orders(orders)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('done')
+    def complete(cls, orders):
+        "The network acknowledged: apply the orders to their lines"
+        cls.check_orders(orders)
+        cls.apply(orders)
+        cls.write(orders, {'done_at': dt.datetime.now()})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('failed')
+    def fail(cls, orders, reason=None):
+        cls._release_reserved(orders)
+        if reason:
+            cls.write(orders, {'failure_reason': reason})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('cancelled')
+    def cancel(cls, orders):
+        cls._release_reserved(orders)
+
+    @classmethod
+    def _release_reserved(cls, orders):
+        pool = Pool()
+        Number = pool.get('telecom.number')
+        numbers = Number.search([
+                ('reserved_order', 'in', [o.id for o in orders]),
+                ('state', '=', 'reserved'),
+                ])
+        Number.release(numbers)
+
+    @classmethod
+    def process(cls, orders):
+        "Submit, provision and complete in one go (counter sales, demo)"
+        cls.submit([o for o in orders if o.state == 'draft'])
+        cls.provision([o for o in orders if o.state == 'submitted'])
+        cls.complete([o for o in orders if o.state == 'provisioning'])
+
+    @classmethod
+    def cancel_expired_reservations(cls):
+        "Cron: draft activations whose number reservation ran out"
+        pool = Pool()
+        Number = pool.get('telecom.number')
+        numbers = Number.search([
+                ('state', '=', 'reserved'),
+                ('reserved_until', '<', dt.datetime.now()),
+                ('reserved_order.state', '=', 'draft'),
+                ])
+        cls.cancel([n.reserved_order for n in numbers])
+
+    # --- rules ------------------------------------------------------------
+
+    @classmethod
+    def check_orders(cls, orders):
+        cls._check_one_open_order(orders)
+        for order in orders:
+            getattr(order, '_check_%s' % order.type)()
+
+    @classmethod
+    def _check_one_open_order(cls, orders):
+        "A line has at most one order in progress"
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        subscriber_ids = [o.subscriber.id for o in orders if o.subscriber]
+        for sub_ids in grouped_slice(subscriber_ids):
+            cursor.execute(*table.select(table.subscriber,
+                    where=reduce_ids(table.subscriber, list(sub_ids))
+                    & table.state.in_(['submitted', 'provisioning'])
+                    & ~table.id.in_([o.id for o in orders] or [-1]),
+                    limit=1))
+            row = cursor.fetchone()
+            if row:
+                subscriber = Pool().get('telecom.subscriber')(row[0])
+                raise OrderError(gettext(
+                        'crm_telecom.msg_order_line_busy',
+                        line=subscriber.rec_name))
+
+    def _check_line_state(self):
+        allowed = REQUIRED_LINE_STATES[self.type]
+        if self.subscriber.state not in allowed:
+            raise OrderError(gettext('crm_telecom.msg_order_line_state',
+                    order=self.type_string, line=self.subscriber.rec_name,
+                    state=self.subscriber.state_string))
+
+    def _check_identity(self, party):
+        "Real-name rules for the person who will hold the line"
+        if party.blacklisted:
+            raise RealNameError(gettext(
+                    'crm_telecom.msg_customer_blacklisted',
+                    customer=party.rec_name,
+                    reason=party.blacklist_reason or ''))
+        identifier = party.cn_identifier
+        if not identifier or not identity.is_valid(identifier.code):
+            raise RealNameError(gettext(
+                    'crm_telecom.msg_real_name_missing',
+                    customer=party.rec_name))
+        return identifier.code
+
+    def _check_line_quota(self, code):
+        "At most N live lines (and lines on their way) per identity"
+        pool = Pool()
+        Configuration = pool.get('telecom.configuration')
+        Subscriber = pool.get('telecom.subscriber')
+        Identifier = pool.get('party.identifier')
+        limit = Configuration(1).max_lines_per_identity
+        subscriber = Subscriber.__table__()
+        order = self.__table__()
+        identifier = Identifier.__table__()
+        holders = identifier.select(identifier.party,
+            where=(identifier.type == 'cn_id')
+            & (identifier.code_compact == identity.compact(code)))
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*subscriber.select(Count(Literal('*')),
+                where=subscriber.customer.in_(holders)
+                & subscriber.state.in_(LIVE_LINE_STATES)))
+        lines, = cursor.fetchone()
+        cursor.execute(*order.select(Count(Literal('*')),
+                where=(order.type == 'activate')
+                & order.state.in_(['submitted', 'provisioning'])
+                & order.customer.in_(holders) & (order.id != self.id)))
+        pending, = cursor.fetchone()
+        if lines + pending >= limit:
+            raise RealNameError(gettext(
+                    'crm_telecom.msg_real_name_quota',
+                    identity=identity.mask(code), count=lines + pending,
+                    limit=limit))
+
+    def _check_activate(self):
+        code = self._check_identity(self.customer)
+        self._check_line_quota(code)
+        age = identity.age(code, Pool().get('ir.date').today())
+        self.plan.check_eligibility(brand=self.brand, age=age)
+        if (self.number.state != 'reserved'
+                or self.number.reserved_order != self):
+            raise OrderError(gettext(
+                    'crm_telecom.msg_number_not_reserved',
+                    number=self.number.number, order=self.rec_name))
+
+    def _check_change_plan(self):
+        self._check_line_state()
+        if self.plan == self.subscriber.plan:
+            raise OrderError(gettext('crm_telecom.msg_order_same_plan',
+                    line=self.subscriber.rec_name, plan=self.plan.rec_name))
+        code = self.subscriber.customer.cn_identifier
+        age = (identity.age(code.code, Pool().get('ir.date').today())
+            if code else None)
+        self.plan.check_eligibility(brand=self.subscriber.brand, age=age)
+
+    def _check_add_service(self):
+        self._check_line_state()
+        for service in self.subscriber.services:
+            if service.state != 'removed' and service.product == self.service:
+                raise OrderError(gettext(
+                        'crm_telecom.msg_order_service_present',
+                        line=self.subscriber.rec_name,
+                        service=self.service.rec_name))
+        self.service.check_eligibility(brand=self.subscriber.brand)
+
+    def _check_remove_service(self):
+        self._check_line_state()
+        if (self.subscriber_service.subscriber != self.subscriber
+                or self.subscriber_service.state == 'removed'):
+            raise OrderError(gettext(
+                    'crm_telecom.msg_order_service_absent',
+                    line=self.subscriber.rec_name,
+                    service=self.subscriber_service.rec_name))
+
+    def _check_suspend(self):
+        self._check_line_state()
+
+    def _check_resume(self):
+        self._check_line_state()
+
+    def _check_transfer(self):
+        self._check_line_state()
+        if self.new_owner == self.subscriber.customer:
+            raise OrderError(gettext('crm_telecom.msg_order_same_owner',
+                    line=self.subscriber.rec_name))
+        code = self._check_identity(self.new_owner)
+        self._check_line_quota(code)
+
+    def _check_terminate(self):
+        self._check_line_state()
+
+    # --- application (only when done) -------------------------------------
+
+    @classmethod
+    def apply(cls, orders):
+        pool = Pool()
+        Event = pool.get('telecom.subscriber.event')
+        events = []
+        for order in orders:
+            events.extend(getattr(order, '_apply_%s' % order.type)())
+        Event.save(events)
+
+    def _apply_activate(self):
+        pool = Pool()
+        Subscriber = pool.get('telecom.subscriber')
+        Number = pool.get('telecom.number')
+        Event = pool.get('telecom.subscriber.event')
+        Number.activate(self.number, self)
+        subscriber = Subscriber(number=self.number, iccid=self.iccid,
+            customer=self.customer, account=self.account, brand=self.brand,
+            plan=self.plan, region=self.number.region or self.customer.region,
+            state='active', activation_date=pool.get('ir.date').today())
+        subscriber.save()
+        self.subscriber = subscriber
+        self.save()
+        return [Event.build(subscriber, 'activate', from_state='draft',
+                to_state='active', reason=self.reason, order=self)]
+
+    def _apply_change_plan(self):
+        pool = Pool()
+        Event = pool.get('telecom.subscriber.event')
+        subscriber = self.subscriber
+        event = Event.build(subscriber, 'change_plan', order=self,
+            reason=self.reason or '%s → %s' % (
+                subscriber.plan.rec_name, self.plan.rec_name))
+        if subscriber.plan.plan_change_effective == 'immediate':
+            subscriber.plan = self.plan
+            subscriber.pending_plan = subscriber.pending_plan_date = None
+        else:
+            today = pool.get('ir.date').today()
+            subscriber.pending_plan = self.plan
+            subscriber.pending_plan_date = (
+                subscriber.account.next_cycle_start(today))
+            self.effective_date = subscriber.pending_plan_date
+            self.save()
+        subscriber.save()
+        return [event]
+
+    def _apply_add_service(self):
+        pool = Pool()
+        Service = pool.get('telecom.subscriber.service')
+        Event = pool.get('telecom.subscriber.event')
+        service = Service(subscriber=self.subscriber, product=self.service,
+            state='active', start_date=pool.get('ir.date').today(),
+            order=self)
+        service.save()
+        return [Event.build(self.subscriber, 'add_service', order=self,
+                service=service, reason=self.reason)]
+
+    def _apply_remove_service(self):
+        pool = Pool()
+        Event = pool.get('telecom.subscriber.event')
+        service = self.subscriber_service
+        service.state = 'removed'
+        service.end_date = pool.get('ir.date').today()
+        service.save()
+        return [Event.build(self.subscriber, 'remove_service', order=self,
+                service=service, reason=self.reason)]
+
+    def _apply_suspend(self):
+        pool = Pool()
+        Service = pool.get('telecom.subscriber.service')
+        Event = pool.get('telecom.subscriber.event')
+        subscriber = self.subscriber
+        events = [Event.build(subscriber, 'suspend', to_state='suspended',
+                order=self, reason=self.reason)]
+        subscriber.state = 'suspended'
+        subscriber.suspension_reason = self.suspension_reason
+        subscriber.save()
+        services = [s for s in subscriber.services if s.state == 'active']
+        Service.write(services, {'state': 'suspended'})
+        events.extend(Event.build(subscriber, 'service_suspended',
+                order=self, service=s, reason=self.reason) for s in services)
+        return events
+
+    def _apply_resume(self):
+        pool = Pool()
+        Service = pool.get('telecom.subscriber.service')
+        Event = pool.get('telecom.subscriber.event')
+        subscriber = self.subscriber
+        events = [Event.build(subscriber, 'resume', to_state='active',
+                order=self, reason=self.reason)]
+        subscriber.state = 'active'
+        subscriber.suspension_reason = None
+        subscriber.save()
+        # every service the suspension stopped comes back with it
+        services = [s for s in subscriber.services if s.state == 'suspended']
+        Service.write(services, {'state': 'active'})
+        events.extend(Event.build(subscriber, 'service_resumed',
+                order=self, service=s, reason=self.reason) for s in services)
+        return events
+
+    def _apply_transfer(self):
+        pool = Pool()
+        Event = pool.get('telecom.subscriber.event')
+        subscriber = self.subscriber
+        event = Event.build(subscriber, 'transfer', order=self,
+            reason=self.reason or '%s → %s' % (
+                subscriber.customer.rec_name, self.new_owner.rec_name))
+        subscriber.customer = self.new_owner
+        subscriber.account = self.account
+        subscriber.save()
+        return [event]
+
+    def _apply_terminate(self):
+        pool = Pool()
+        Number = pool.get('telecom.number')
+        Service = pool.get('telecom.subscriber.service')
+        Event = pool.get('telecom.subscriber.event')
+        Configuration = pool.get('telecom.configuration')
+        subscriber = self.subscriber
+        today = pool.get('ir.date').today()
+        events = [Event.build(subscriber, 'terminate', to_state='terminated',
+                order=self, reason=self.reason)]
+        subscriber.state = 'terminated'
+        subscriber.termination_date = today
+        subscriber.pending_plan = subscriber.pending_plan_date = None
+        subscriber.save()
+        services = [s for s in subscriber.services if s.state != 'removed']
+        Service.write(services, {'state': 'removed', 'end_date': today})
+        Number.cool([subscriber.number], Configuration(1).cooling_days)
+        return events

@@ -1,0 +1,207 @@
+import datetime as dt
+
+from sql.operators import Equal
+
+from trytond.model import Exclude, Index, ModelSQL, ModelView, fields
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+
+SUBSCRIBER_STATES = [
+    ('draft', "Draft"),
+    ('active', "Active"),
+    ('suspended', "Suspended"),
+    ('terminated', "Terminated"),
+    ]
+SUSPENSION_REASONS = [
+    (None, ""),
+    ('customer_request', "Customer Request"),
+    ('loss', "Lost SIM or Phone"),
+    ('arrears', "Arrears"),
+    ('fraud', "Suspected Fraud"),
+    ('other', "Other"),
+    ]
+EVENT_TYPES = [
+    ('activate', "Activation"),
+    ('change_plan', "Plan Change"),
+    ('plan_applied', "Scheduled Plan Applied"),
+    ('add_service', "Service Added"),
+    ('remove_service', "Service Removed"),
+    ('suspend', "Suspension"),
+    ('resume', "Resumption"),
+    ('service_suspended', "Service Suspended"),
+    ('service_resumed', "Service Restored"),
+    ('transfer', "Ownership Transfer"),
+    ('terminate', "Termination"),
+    ]
+
+
+class Subscriber(ModelSQL, ModelView):
+    "Subscriber line: one number in service for a customer"
+    __name__ = 'telecom.subscriber'
+
+    number = fields.Many2One('telecom.number', "Number", required=True,
+        ondelete='RESTRICT', readonly=True)
+    iccid = fields.Char("ICCID", readonly=True,
+        help="SIM card serial number.")
+    customer = fields.Many2One('party.party', "Customer", required=True,
+        ondelete='RESTRICT', readonly=True)
+    account = fields.Many2One('telecom.account', "Billing Account",
+        required=True, ondelete='RESTRICT', readonly=True)
+    brand = fields.Many2One('telecom.brand', "Brand", required=True,
+        ondelete='RESTRICT', readonly=True)
+    plan = fields.Many2One('product.template', "Plan", required=True,
+        ondelete='RESTRICT', readonly=True,
+        domain=[('telecom_type', '=', 'plan')])
+    pending_plan = fields.Many2One('product.template', "Next Plan",
+        ondelete='RESTRICT', readonly=True,
+        domain=[('telecom_type', '=', 'plan')],
+        help="Plan that takes over at the start of the next bill cycle.")
+    pending_plan_date = fields.Date("Next Plan From", readonly=True)
+    region = fields.Many2One('telecom.region', "Region", ondelete='RESTRICT',
+        readonly=True)
+    services = fields.One2Many('telecom.subscriber.service', 'subscriber',
+        "Services", readonly=True)
+    state = fields.Selection(SUBSCRIBER_STATES, "State", required=True,
+        readonly=True, sort=False)
+    suspension_reason = fields.Selection(SUSPENSION_REASONS,
+        "Suspension Reason", readonly=True, sort=False)
+    activation_date = fields.Date("Activation Date", readonly=True)
+    termination_date = fields.Date("Termination Date", readonly=True)
+    events = fields.One2Many('telecom.subscriber.event', 'subscriber',
+        "History", readonly=True, order=[('date', 'DESC'), ('id', 'DESC')])
+    orders = fields.One2Many('telecom.order', 'subscriber', "Orders",
+        readonly=True)
+    extra = fields.Dict('telecom.extra_field', "Extra Fields",
+        domain=[('target', '=', 'telecom.subscriber')])
+    extra_string = extra.translated('extra')
+    state_string = state.translated('state')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        # The database itself refuses a second live line on one number
+        cls._sql_constraints = [
+            ('number_live_unique', Exclude(t, (t.number, Equal),
+                    where=t.state != 'terminated'),
+                'crm_telecom.msg_subscriber_number_live'),
+            ]
+        cls._sql_indexes.update({
+                Index(t, (t.customer, Index.Range())),
+                Index(t, (t.account, Index.Range())),
+                Index(t, (t.state, Index.Equality(cardinality='low'))),
+                Index(t, (t.pending_plan_date, Index.Range()),
+                    where=t.pending_plan_date != None),  # noqa: E711
+                })
+        cls._order = [('id', 'DESC')]
+
+    @classmethod
+    def default_state(cls):
+        return 'draft'
+
+    def get_rec_name(self, name):
+        return self.number.number
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        _, operator, operand, *extra = clause
+        return [('number.number', operator, operand, *extra)]
+
+    @classmethod
+    def apply_pending_plans(cls, date=None):
+        "Cron: switch lines to the plan they asked for at their new cycle"
+        pool = Pool()
+        Event = pool.get('telecom.subscriber.event')
+        date = date or pool.get('ir.date').today()
+        subscribers = cls.search([
+                ('pending_plan_date', '<=', date),
+                ('pending_plan', '!=', None),
+                ('state', 'in', ['active', 'suspended']),
+                ])
+        events, to_write = [], []
+        for subscriber in subscribers:
+            events.append(Event.build(subscriber, 'plan_applied',
+                    reason=subscriber.pending_plan.rec_name))
+            to_write.extend([[subscriber], {
+                        'plan': subscriber.pending_plan.id,
+                        'pending_plan': None,
+                        'pending_plan_date': None,
+                        }])
+        if to_write:
+            cls.write(*to_write)
+            Event.save(events)
+
+
+class SubscriberService(ModelSQL, ModelView):
+    "Add-on or value-added service on a line"
+    __name__ = 'telecom.subscriber.service'
+
+    subscriber = fields.Many2One('telecom.subscriber', "Subscriber",
+        required=True, ondelete='CASCADE')
+    product = fields.Many2One('product.template', "Service", required=True,
+        ondelete='RESTRICT',
+        domain=[('telecom_type', 'in', ['addon', 'vas'])])
+    state = fields.Selection([
+            ('active', "Active"),
+            ('suspended', "Suspended"),
+            ('removed', "Removed"),
+            ], "State", required=True, readonly=True)
+    start_date = fields.Date("Start Date", readonly=True)
+    end_date = fields.Date("End Date", readonly=True)
+    order = fields.Many2One('telecom.order', "Order", readonly=True,
+        ondelete='SET NULL')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('subscriber')
+        t = cls.__table__()
+        cls._sql_indexes.add(Index(t, (t.subscriber, Index.Range())))
+
+    @classmethod
+    def default_state(cls):
+        return 'active'
+
+    def get_rec_name(self, name):
+        return self.product.rec_name
+
+
+class SubscriberEvent(ModelSQL, ModelView):
+    "State change of a line: who, when, why and which order"
+    __name__ = 'telecom.subscriber.event'
+
+    subscriber = fields.Many2One('telecom.subscriber', "Subscriber",
+        required=True, ondelete='CASCADE', readonly=True)
+    date = fields.DateTime("Date", required=True, readonly=True)
+    type = fields.Selection(EVENT_TYPES, "Type", required=True,
+        readonly=True)
+    from_state = fields.Selection(SUBSCRIBER_STATES + [(None, "")],
+        "From State", readonly=True)
+    to_state = fields.Selection(SUBSCRIBER_STATES + [(None, "")],
+        "To State", readonly=True)
+    user = fields.Many2One('res.user', "By", readonly=True,
+        ondelete='SET NULL')
+    reason = fields.Text("Reason", readonly=True)
+    order = fields.Many2One('telecom.order', "Order", readonly=True,
+        ondelete='SET NULL')
+    service = fields.Many2One('telecom.subscriber.service', "Service",
+        readonly=True, ondelete='SET NULL')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('subscriber')
+        t = cls.__table__()
+        cls._sql_indexes.add(Index(t, (t.subscriber, Index.Range())))
+        cls._order = [('date', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def build(cls, subscriber, type_, from_state=None, to_state=None,
+            reason=None, order=None, service=None):
+        "An unsaved event; the caller saves them in one batch"
+        return cls(subscriber=subscriber, type=type_,
+            date=dt.datetime.now(),
+            from_state=from_state or subscriber.state,
+            to_state=to_state or subscriber.state,
+            user=Transaction().user or None, reason=reason, order=order,
+            service=service)
