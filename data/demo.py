@@ -1,0 +1,170 @@
+"""Load the demo data set into an activated database.
+
+    python -m data.demo -c trytond.conf -d crm [--subscribers 400]
+
+Reference data, a few hundred customers with valid resident IDs and their
+accounts and lines (every line state), service orders in every state, and
+one user per role. Run once on a new database."""
+import argparse
+import datetime as dt
+import random
+import sys
+
+from .cli import open_database
+
+# login, name, role group xml id; every demo user's password is DEMO_PASSWORD
+DEMO_PASSWORD = 'demo1234'
+DEMO_USERS = [
+    ('telecom_admin', "系统管理员", 'group_admin'),
+    ('clerk', "营业厅营业员", 'group_clerk'),
+    ('callcentre', "客服代表", 'group_call_centre'),
+    ('manager', "集团客户经理", 'group_account_manager'),
+    ('director', "政企客户总监", 'group_group_director'),
+    ('channel', "渠道经理", 'group_channel_manager'),
+    ('dealer', "代理商", 'group_agent'),
+    ('billing', "计费账务员", 'group_billing'),
+    ('analyst', "经营分析师", 'group_analyst'),
+    ]
+
+
+def create_users():
+    from trytond.pool import Pool
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    Lang = pool.get('ir.lang')
+    langs = Lang.search([('code', '=', 'zh_CN')])
+    existing = {u.login for u in User.search([])}
+    users = []
+    for login, name, group in DEMO_USERS:
+        if login in existing:
+            continue
+        users.append(User(login=login, name=name, password=DEMO_PASSWORD,
+                groups=[ModelData.get_id('crm_telecom', group)],
+                language=langs[0] if langs else None))
+    User.save(users)
+    admin = User(ModelData.get_id('res', 'user_admin'))
+    if langs:
+        admin.language = langs[0]
+        admin.save()
+
+
+def create_orders(rng):
+    "Service orders in every state, on real lines"
+    from trytond.pool import Pool
+    pool = Pool()
+    Order = pool.get('telecom.order')
+    Subscriber = pool.get('telecom.subscriber')
+    Number = pool.get('telecom.number')
+    Party = pool.get('party.party')
+    Template = pool.get('product.template')
+    Brand = pool.get('telecom.brand')
+
+    active = Subscriber.search([('state', '=', 'active')], limit=40,
+        order=[('id', 'ASC')])
+    free = Number.search([('state', '=', 'available')], limit=6,
+        order=[('id', 'ASC')])
+    vas = Template.search([('telecom_type', 'in', ['vas', 'addon'])])
+    szx, = Brand.search([('code', '=', 'SZX')])
+    szx_plans = Template.search([('telecom_brand', '=', szx.id),
+            ('telecom_type', '=', 'plan')])
+    customers = Party.search([('blacklisted', '=', False),
+            ('subscribers', '=', None)], limit=6)
+    if not customers:
+        customers = [s.customer for s in active[-6:]]
+
+    def activation(number, customer):
+        account = customer.telecom_accounts[0]
+        return Order(type='activate', customer=customer, number=number,
+            account=account, brand=szx, plan=szx_plans[0],
+            iccid='89860%015d' % number.id, reason="新入网")
+
+    # done: services on some lines, a suspension and a resumption
+    done = []
+    for subscriber, service in zip(active[:12], vas * 3):
+        done.append(Order(type='add_service', customer=subscriber.customer,
+                subscriber=subscriber, service=service, reason="客户申请"))
+    Order.save(done)
+    Order.process(done)
+    suspend = Order(type='suspend', customer=active[12].customer,
+        subscriber=active[12], suspension_reason='loss', reason="手机丢失")
+    suspend.save()
+    Order.process([suspend])
+    resume = Order(type='resume', customer=active[12].customer,
+        subscriber=active[12], reason="找回手机")
+    resume.save()
+    Order.process([resume])
+    # a done activation and the other states
+    new_lines = [activation(n, c) for n, c in zip(free[:4], customers[:4])]
+    Order.save(new_lines)
+    Order.process(new_lines[:1])
+    Order.cancel(new_lines[1:2])
+    Order.submit(new_lines[2:3])
+    Order.provision(new_lines[2:3])
+    Order.fail(new_lines[2:3], reason="网络侧开户超时")
+    # new_lines[3] stays a draft holding its reserved number
+    change = Order(type='change_plan', customer=active[13].customer,
+        subscriber=active[13], reason="升级套餐",
+        plan=[p for p in Template.search([('telecom_type', '=', 'plan'),
+                    ('telecom_brand', '=', active[13].brand.id)])
+            if p != active[13].plan][0])
+    change.save()
+    Order.submit([change])
+    provisioning = Order(type='suspend', customer=active[14].customer,
+        subscriber=active[14], suspension_reason='customer_request',
+        reason="出国停机保号")
+    provisioning.save()
+    Order.submit([provisioning])
+    Order.provision([provisioning])
+
+
+def blacklist(rng):
+    from trytond.pool import Pool
+    Party = Pool().get('party.party')
+    parties = Party.search([], order=[('id', 'DESC')], limit=3)
+    Party.write(parties, {'blacklisted': True,
+            'blacklist_reason': "恶意欠费，多次催缴未果"})
+
+
+def finish_setup():
+    "Leave the instance configured: no set-up wizard at first login"
+    from trytond.pool import Pool
+    Item = Pool().get('ir.module.config_wizard.item')
+    Item.write(Item.search([]), {'state': 'done'})
+
+
+def load(subscribers=400, seed=2026):
+    from trytond.pool import Pool
+
+    from .bulk import generate
+    from .reference import load_reference
+    rng = random.Random(seed)
+    load_reference()
+    Party = Pool().get('party.party')
+    counts = {}
+    if not Party.search([('subscribers', '!=', None)], limit=1):
+        counts = generate(subscribers, seed=seed)
+        blacklist(rng)
+        create_orders(rng)
+    create_users()
+    finish_setup()
+    return counts
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('-c', '--config', default='trytond.conf')
+    parser.add_argument('-d', '--database', required=True)
+    parser.add_argument('--subscribers', type=int, default=400)
+    args = parser.parse_args(argv)
+    with open_database(args.config, args.database) as transaction:
+        counts = load(args.subscribers)
+        transaction.commit()
+    for table, count in counts.items():
+        print('%-22s %d' % (table, count))
+    print("demo data loaded; users: %s (password %s)" % (
+            ', '.join(u[0] for u in DEMO_USERS), DEMO_PASSWORD))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
