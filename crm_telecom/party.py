@@ -177,10 +177,16 @@ class Party(metaclass=PoolMeta):
                     order_by=[identifier.id.desc]))
             for party_id, code in cursor:
                 result[party_id] = code
-        if not identity_visible():
-            result = {k: identity.mask(v) if v else v
-                for k, v in result.items()}
         return result
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        rows = super().read(ids, fields_names)
+        if 'identity_code' in fields_names and not identity_visible():
+            for row in rows:
+                if row.get('identity_code'):
+                    row['identity_code'] = identity.mask(row['identity_code'])
+        return rows
 
     @classmethod
     def search_identity_code(cls, name, clause):
