@@ -6,7 +6,8 @@ from sql.operators import Equal
 from trytond.i18n import gettext
 from trytond.model import Exclude, Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.model.fields import SQL_OPERATORS
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .exceptions import NumberError
@@ -101,9 +102,9 @@ class Number(ModelSQL, ModelView):
             columns.append(getattr(table, name))
             params.append(value)
         count = 0
-        for sub_ids in grouped_slice(ids):
+        for sub_ids in grouped_slice(ids, 1000):
             cursor.execute(*table.update(columns, params,
-                    where=reduce_ids(table.id, list(sub_ids))
+                    where=SQL_OPERATORS['in'](table.id, list(sub_ids))
                     & table.state.in_(from_states)))
             count += cursor.rowcount
         cls._clear_cache_for(ids)

@@ -1,13 +1,13 @@
 import datetime as dt
 
-from sql import Literal
 from sql.aggregate import Count
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.model.fields import SQL_OPERATORS
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from . import identity
@@ -360,9 +360,9 @@ class Order(Workflow, ModelSQL, ModelView):
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         subscriber_ids = [o.subscriber.id for o in orders if o.subscriber]
-        for sub_ids in grouped_slice(subscriber_ids):
+        for sub_ids in grouped_slice(subscriber_ids, 1000):
             cursor.execute(*table.select(table.subscriber,
-                    where=reduce_ids(table.subscriber, list(sub_ids))
+                    where=SQL_OPERATORS['in'](table.subscriber, list(sub_ids))
                     & table.state.in_(['submitted', 'provisioning'])
                     & ~table.id.in_([o.id for o in orders] or [-1]),
                     limit=1))
@@ -408,11 +408,11 @@ class Order(Workflow, ModelSQL, ModelView):
             where=(identifier.type == 'cn_id')
             & (identifier.code_compact == identity.compact(code)))
         cursor = Transaction().connection.cursor()
-        cursor.execute(*subscriber.select(Count(Literal('*')),
+        cursor.execute(*subscriber.select(Count(subscriber.id),
                 where=subscriber.customer.in_(holders)
                 & subscriber.state.in_(LIVE_LINE_STATES)))
         lines, = cursor.fetchone()
-        cursor.execute(*order.select(Count(Literal('*')),
+        cursor.execute(*order.select(Count(order.id),
                 where=(order.type == 'activate')
                 & order.state.in_(['submitted', 'provisioning'])
                 & order.customer.in_(holders) & (order.id != self.id)))

@@ -30,7 +30,7 @@ OPEN_ORDER_STATES = ['draft', 'submitted', 'provisioning']
 
 
 def _grouped_ids(records):
-    for sub in grouped_slice(records):
+    for sub in grouped_slice(records, 1000):
         yield [r.id for r in sub]
 
 
