@@ -1,0 +1,120 @@
+"""Run the whole test suite: every module on PostgreSQL and on SQLite,
+the suite-level tests, then the browser test.
+
+    python -m tests.run [--backend sqlite|postgresql|all] [--no-browser]
+
+Each backend runs in its own process (trytond picks its backend at import
+time). Activated databases are cached in .cache/ (DB_CACHE) between test
+classes and between runs. Ends with one line 'N passed, N failed'.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODULES = ['crm_telecom']
+SUITE_TESTS = ['tests.suite']
+
+
+def discover():
+    loader = unittest.TestLoader()
+    suite = unittest.TestSuite()
+    for module in MODULES:
+        suite.addTests(loader.discover(
+                os.path.join(ROOT, module, 'tests'), top_level_dir=ROOT))
+    for name in SUITE_TESTS:
+        if os.path.isdir(os.path.join(ROOT, *name.split('.'))):
+            suite.addTests(loader.discover(
+                    os.path.join(ROOT, *name.split('.')), top_level_dir=ROOT))
+    return suite
+
+
+def run_here(result_file):
+    "Child process: run everything on the backend set in the environment"
+    runner = unittest.TextTestRunner(verbosity=1, stream=sys.stderr)
+    result = runner.run(discover())
+    failed = len(result.failures) + len(result.errors) + len(
+        result.unexpectedSuccesses)
+    with open(result_file, 'w') as file:
+        json.dump({
+                'run': result.testsRun,
+                'failed': failed,
+                'skipped': len(result.skipped),
+                }, file)
+    return 0 if result.wasSuccessful() else 1
+
+
+def run_backend(name, uri):
+    env = dict(os.environ)
+    env['TRYTOND_DATABASE_URI'] = uri
+    env['DB_CACHE'] = os.path.join(ROOT, '.cache', 'db-' + name)
+    env.setdefault('DB_CACHE_JOBS', '2')
+    env.pop('DB_NAME', None)
+    os.makedirs(env['DB_CACHE'], exist_ok=True)
+    with tempfile.NamedTemporaryFile(suffix='.json', delete=False) as tmp:
+        result_file = tmp.name
+    start = time.perf_counter()
+    print('=== %s: %s' % (name, uri), flush=True)
+    code = subprocess.call([sys.executable, '-m', 'tests.run',
+            '--child', result_file], cwd=ROOT, env=env)
+    try:
+        with open(result_file) as file:
+            result = json.load(file)
+    except (OSError, ValueError):
+        result = {'run': 0, 'failed': 1, 'skipped': 0}
+    os.unlink(result_file)
+    if code and not result['failed']:
+        result['failed'] = 1
+    result['seconds'] = time.perf_counter() - start
+    passed = result['run'] - result['failed'] - result['skipped']
+    print('%s: %d passed, %d failed, %d skipped in %.0f s' % (
+            name, passed, result['failed'], result['skipped'],
+            result['seconds']), flush=True)
+    return passed, result['failed'], result['skipped']
+
+
+def run_browser():
+    script = os.path.join(ROOT, 'tests', 'browser', 'run.sh')
+    if not os.path.exists(script):
+        print('browser: no browser test found', flush=True)
+        return 0, 1, 0
+    print('=== browser', flush=True)
+    code = subprocess.call(['bash', script], cwd=ROOT)
+    print('browser: %s' % ('passed' if code == 0 else 'FAILED'), flush=True)
+    return (1, 0, 0) if code == 0 else (0, 1, 0)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--backend', default='all',
+        choices=['all', 'sqlite', 'postgresql'])
+    parser.add_argument('--no-browser', action='store_true')
+    parser.add_argument('--pg-uri', default='postgresql:///')
+    parser.add_argument('--child')
+    args = parser.parse_args()
+    if args.child:
+        return run_here(args.child)
+
+    totals = [0, 0, 0]
+    runs = []
+    if args.backend in ('all', 'postgresql'):
+        runs.append(('postgresql', args.pg_uri))
+    if args.backend in ('all', 'sqlite'):
+        runs.append(('sqlite', 'sqlite://'))
+    for name, uri in runs:
+        for i, n in enumerate(run_backend(name, uri)):
+            totals[i] += n
+    if not args.no_browser:
+        for i, n in enumerate(run_browser()):
+            totals[i] += n
+    print('%d passed, %d failed, %d skipped' % tuple(totals), flush=True)
+    return 1 if totals[1] or not totals[0] else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
