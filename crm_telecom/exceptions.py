@@ -16,3 +16,7 @@ class RealNameError(UserError):
 
 class OrderError(UserError):
     pass
+
+
+class ExtraFieldError(ValidationError):
+    pass

@@ -144,6 +144,12 @@ class Party(metaclass=PoolMeta):
         fields.Numeric("Total Balance", digits=(16, 2)), 'get_total_balance')
 
     @classmethod
+    def validate_fields(cls, parties, field_names):
+        super().validate_fields(parties, field_names)
+        if field_names is None or 'extra' in field_names:
+            Pool().get('telecom.extra_field').check_values(parties)
+
+    @classmethod
     def default_telecom_level(cls):
         return 'normal'
 

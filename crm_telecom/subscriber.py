@@ -99,6 +99,12 @@ class Subscriber(ModelSQL, ModelView):
     def default_state(cls):
         return 'draft'
 
+    @classmethod
+    def validate_fields(cls, subscribers, field_names):
+        super().validate_fields(subscribers, field_names)
+        if field_names is None or 'extra' in field_names:
+            Pool().get('telecom.extra_field').check_values(subscribers)
+
     def get_rec_name(self, name):
         return self.number.number
 

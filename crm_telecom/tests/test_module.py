@@ -448,6 +448,11 @@ class CrmTelecomTestCase(ModuleTestCase):
         self.assertEqual(party.extra_string['occupation'], "Teacher")
         rows = Party.export_data([party], ['name', 'extra'])
         self.assertIn('teacher', str(rows))
+        with self.assertRaises(ValidationError) as cm:
+            Party.write([party], {'extra': {'vip_since': 'yesterday'}})
+        self.assertIn('VIP Since', cm.exception.message)
+        with self.assertRaises(ValidationError):
+            Party.write([party], {'extra': {'occupation': 'pilot'}})
         keys = ExtraField.get_keys(ExtraField.search([]))
         self.assertEqual({k['name'] for k in keys}, {'occupation', 'vip_since'})
 

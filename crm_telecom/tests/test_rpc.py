@@ -1,0 +1,137 @@
+"""Administrator-defined fields over JSON-RPC, as the web client uses them.
+
+An administrator adds fields to customers in the client; a clerk then sees
+them in the form definition, fills them in, searches and exports by them,
+all through the same RPC calls sao makes."""
+import base64
+import json
+
+from trytond.pool import Pool
+from trytond.tests.test_tryton import RouteTestCase, activate_module
+
+from crm_telecom.tests.tools import valid_id
+
+PASSWORD = 'secret-1234'
+
+
+class ExtraFieldRPCTestCase(RouteTestCase):
+    "Extra fields through RPC"
+    module = 'crm_telecom'
+
+    @classmethod
+    def setUpClass(cls):
+        activate_module(cls.module)
+        super().setUpClass()
+
+    @classmethod
+    def setUpDatabase(cls):
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        admin = User(1)
+        admin.password = PASSWORD
+        admin.save()
+        User.create([{'login': 'clerk', 'name': "营业员",
+                    'password': PASSWORD,
+                    'groups': [('add', [ModelData.get_id(
+                                    'crm_telecom', 'group_clerk')])]}])
+
+    def login(self, client, login):
+        response = client.post('/%s/rpc/' % self.db_name, json={
+                'method': 'common.db.login',
+                'params': [login, {'password': PASSWORD}, 'en'],
+                'id': 1})
+        user_id, session = json.loads(response.data)["result"][:2]
+        token = base64.b64encode(
+            ('%s:%s:%s' % (login, user_id, session)).encode()).decode()
+        return {'Authorization': 'Session ' + token}
+
+    def call(self, client, headers, method, *params):
+        response = client.post('/%s/rpc/' % self.db_name, headers=headers,
+            json={'method': method, 'params': [*params, {}], 'id': 1})
+        self.assertEqual(response.status_code, 200, response.data)
+        data = json.loads(response.data)
+        if 'error' in data and data['error']:
+            raise AssertionError(data['error'])
+        return data['result']
+
+    def call_error(self, client, headers, method, *params):
+        response = client.post('/%s/rpc/' % self.db_name, headers=headers,
+            json={'method': method, 'params': [*params, {}], 'id': 1})
+        return json.loads(response.data)['error']
+
+    def test_extra_fields(self):
+        client = self.client()
+        admin = self.login(client, 'admin')
+        self.call(client, admin, 'model.telecom.extra_field.create', [
+                {'name': 'occupation', 'string': "Occupation",
+                    'type_': 'selection', 'target': 'party.party',
+                    'selection': 'teacher:Teacher\nengineer:Engineer'},
+                {'name': 'household', 'string': "Household Size",
+                    'type_': 'integer', 'target': 'party.party'},
+                {'name': 'student', 'string': "Student",
+                    'type_': 'boolean', 'target': 'party.party'},
+                {'name': 'vip_since', 'string': "VIP Since",
+                    'type_': 'date', 'target': 'party.party'},
+                {'name': 'income', 'string': "Monthly Income",
+                    'type_': 'numeric', 'digits': 2,
+                    'target': 'party.party'},
+                {'name': 'nickname', 'string': "Nickname",
+                    'type_': 'char', 'target': 'party.party'},
+                {'name': 'device', 'string': "Device",
+                    'type_': 'char', 'target': 'telecom.subscriber'},
+                ])
+
+        clerk = self.login(client, 'clerk')
+        # the form shows the Dict widget backed by the schema
+        view = self.call(client, clerk, 'model.party.party.fields_view_get',
+            None, 'form')
+        self.assertEqual(view['fields']['extra']['schema_model'],
+            'telecom.extra_field')
+        keys = self.call(client, clerk,
+            'model.telecom.extra_field.search_get_keys',
+            [('target', '=', 'party.party')], None)
+        self.assertEqual({k['name'] for k in keys},
+            {'occupation', 'household', 'student', 'vip_since', 'income',
+                'nickname'})
+
+        party_id, = self.call(client, clerk, 'model.party.party.create', [{
+                    'name': "张老师",
+                    'identifiers': [['create', [
+                                {'type': 'cn_id', 'code': valid_id(1)}]]],
+                    'extra': {
+                        'occupation': 'teacher', 'household': 3,
+                        'student': False, 'nickname': "老张",
+                        'vip_since': {'__class__': 'date', 'year': 2020,
+                            'month': 1, 'day': 2},
+                        'income': {'__class__': 'Decimal',
+                            'decimal': '8000.50'},
+                        }}])
+        self.call(client, clerk, 'model.party.party.create', [{
+                    'name': "李工", 'extra': {'occupation': 'engineer',
+                        'household': 5}}])
+
+        row, = self.call(client, clerk, 'model.party.party.read',
+            [party_id], ['extra'])
+        self.assertEqual(row['extra']['household'], 3)
+        self.assertEqual(row['extra']['nickname'], "老张")
+        found = self.call(client, clerk, 'model.party.party.search',
+            [('extra.occupation', '=', 'teacher')], 0, None, None)
+        self.assertEqual(found, [party_id])
+        found = self.call(client, clerk, 'model.party.party.search',
+            [('extra.household', '>', 4)], 0, None, None)
+        self.assertEqual(len(found), 1)
+        self.assertNotEqual(found, [party_id])
+
+        rows = self.call(client, clerk, 'model.party.party.export_data',
+            [party_id], ['name', 'extra'], True)
+        self.assertIn('teacher', json.dumps(rows))
+
+        # a value of the wrong type is refused with a clear error
+        error = self.call_error(client, clerk, 'model.party.party.write',
+            [party_id], {'extra': {'household': 'many'}})
+        self.assertIn('Household Size', json.dumps(error))
+        self.assertIn('many', json.dumps(error))
+        row, = self.call(client, clerk, 'model.party.party.read',
+            [party_id], ['extra'])
+        self.assertEqual(row['extra']['household'], 3)
