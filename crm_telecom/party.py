@@ -49,6 +49,33 @@ def identity_visible():
         in User.get_groups())
 
 
+class IdentityExportMixin:
+    "Mask resident IDs in exports for users who may not see them"
+    __slots__ = ()
+    _identity_own_paths = set()
+
+    @classmethod
+    def _is_identity_path(cls, path):
+        segments = path.split('/')
+        return (path in cls._identity_own_paths
+            or segments[-1] == 'identity_code'
+            or (len(segments) > 1 and segments[-2] == 'identifiers'
+                and segments[-1] in {'code', 'code_compact', 'rec_name'}))
+
+    @classmethod
+    def export_data(cls, records, fields_names, header=False):
+        data = super().export_data(records, fields_names, header=header)
+        if identity_visible():
+            return data
+        masked = [i for i, name in enumerate(fields_names)
+            if cls._is_identity_path(name)]
+        for row in data[1 if header else 0:]:
+            for i in masked:
+                if isinstance(row[i], str) and row[i]:
+                    row[i] = identity.mask(row[i])
+        return data
+
+
 class Configuration(metaclass=PoolMeta):
     __name__ = 'party.configuration'
 
@@ -61,8 +88,9 @@ class Configuration(metaclass=PoolMeta):
                 ('cn_id', "Resident ID Card"))
 
 
-class PartyIdentifier(metaclass=PoolMeta):
+class PartyIdentifier(IdentityExportMixin, metaclass=PoolMeta):
     __name__ = 'party.identifier'
+    _identity_own_paths = {'code', 'code_compact', 'rec_name'}
 
     @fields.depends('type', 'code')
     def check_code(self):
@@ -107,7 +135,7 @@ class PartyIdentifier(metaclass=PoolMeta):
         return rows
 
 
-class Party(metaclass=PoolMeta):
+class Party(IdentityExportMixin, metaclass=PoolMeta):
     __name__ = 'party.party'
 
     telecom_level = fields.Selection(

@@ -103,6 +103,10 @@ class CrmTelecomTestCase(ModuleTestCase):
             self.assertEqual(row['rec_name'], '1101**********002X')
             row, = Party.read([party.id], ['identity_code'])
             self.assertEqual(row['identity_code'], '1101**********002X')
+            rows = Party.export_data([party],
+                ['name', 'identity_code', 'identifiers/code'])
+            self.assertEqual(rows[0][1:],
+                ['1101**********002X', '1101**********002X'])
         with Transaction().set_user(clerk.id), \
                 Transaction().set_context(_check_access=True):
             row, = Identifier.read([ident_id], ['code'])
