@@ -89,6 +89,7 @@ class Subscriber(IdentityExportMixin, ModelSQL, ModelView):
                 'crm_telecom.msg_subscriber_number_live'),
             ]
         cls._sql_indexes.update({
+                Index(t, (t.number, Index.Range())),
                 Index(t, (t.customer, Index.Range())),
                 Index(t, (t.account, Index.Range())),
                 Index(t, (t.state, Index.Equality(cardinality='low'))),
