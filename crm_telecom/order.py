@@ -154,6 +154,7 @@ class Order(Workflow, ModelSQL, ModelView):
                 Index(t, (t.code, Index.Equality(cardinality='high'))),
                 Index(t, (t.customer, Index.Range())),
                 Index(t, (t.subscriber, Index.Range())),
+                Index(t, (t.number, Index.Range())),
                 Index(t, (t.state, Index.Equality(cardinality='low')),
                     where=t.state.in_(OPEN_STATES)),
                 })

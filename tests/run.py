@@ -8,6 +8,7 @@ time). Activated databases are cached in .cache/ (DB_CACHE) between test
 classes and between runs. Ends with one line 'N passed, N failed'.
 """
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -49,10 +50,27 @@ def run_here(result_file):
     return 0 if result.wasSuccessful() else 1
 
 
+def sources_hash():
+    "Hash of the modules' files: a cached database is only as new as them"
+    digest = hashlib.sha1()
+    for module in MODULES:
+        for folder, dirs, files in sorted(os.walk(os.path.join(ROOT, module))):
+            dirs[:] = sorted(d for d in dirs
+                if d not in {'tests', '__pycache__'})
+            for name in sorted(files):
+                if name.endswith(('.py', '.xml', '.cfg', '.po', '.svg')):
+                    path = os.path.join(folder, name)
+                    digest.update(path[len(ROOT):].encode())
+                    with open(path, 'rb') as file:
+                        digest.update(file.read())
+    return digest.hexdigest()[:12]
+
+
 def run_backend(name, uri):
     env = dict(os.environ)
     env['TRYTOND_DATABASE_URI'] = uri
-    env['DB_CACHE'] = os.path.join(ROOT, '.cache', 'db-' + name)
+    env['DB_CACHE'] = os.path.join(
+        ROOT, '.cache', 'db-%s-%s' % (name, sources_hash()))
     env.setdefault('DB_CACHE_JOBS', '2')
     env.pop('DB_NAME', None)
     os.makedirs(env['DB_CACHE'], exist_ok=True)
