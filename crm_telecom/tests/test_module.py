@@ -187,6 +187,27 @@ class CrmTelecomTestCase(ModuleTestCase):
         self.assertIsNone(number.reserved_order)
 
     @with_transaction()
+    def test_expired_reservation_cancelled(self):
+        "Cron: a draft activation past its reservation frees the number"
+        pool = Pool()
+        Order = pool.get('telecom.order')
+        Number = pool.get('telecom.number')
+        regions, brands, products = setup_reference()
+        numbers = create_numbers('13800138001', '13800138002')
+        plan = products["神州行 18元畅聊卡"]
+        stale = activation(create_customer(), numbers[0], brands['SZX'],
+            plan)
+        fresh = activation(create_customer(name="李四", sequence=2),
+            numbers[1], brands['SZX'], plan)
+        Number.write([numbers[0]], {
+                'reserved_until': dt.datetime.now() - dt.timedelta(hours=1)})
+        Order.cancel_expired_reservations()
+        self.assertEqual(stale.state, 'cancelled')
+        self.assertEqual(numbers[0].state, 'available')
+        self.assertEqual(fresh.state, 'draft')
+        self.assertEqual(numbers[1].state, 'reserved')
+
+    @with_transaction()
     def test_failed_order_leaves_line(self):
         "A failed order changes nothing on the line and frees its number"
         pool = Pool()
