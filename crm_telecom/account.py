@@ -99,11 +99,4 @@ class Account(DeactivableMixin, ModelSQL, ModelView):
             start += relativedelta(months=1)
         return start
 
-    def cycle_start(self, date):
-        "First day of the bill cycle containing date"
-        start = date.replace(day=self.bill_cycle_day)
-        if start > date:
-            start -= relativedelta(months=1)
-        return start
-
 

@@ -15,7 +15,6 @@ import xlsxwriter
 
 from trytond.i18n import gettext
 from trytond.report import Report
-from trytond.transaction import Transaction
 
 
 class Column:
@@ -135,7 +134,3 @@ class XlsxReport(Report):
     def sheet_name(cls, data):
         # Excel limits sheet names to 31 characters
         return cls.title(data)[:31]
-
-    @staticmethod
-    def language():
-        return Transaction().language

@@ -87,7 +87,7 @@ class Number(ModelSQL, ModelView):
                             number=number.number))
 
     @classmethod
-    def _set_state(cls, ids, new_state, from_states, **values):
+    def _set_state(cls, ids, new_state, from_states, where=None, **values):
         """Move numbers between states with one conditional UPDATE.
 
         The WHERE clause on the current state is the lock: of two
@@ -101,11 +101,14 @@ class Number(ModelSQL, ModelView):
         for name, value in values.items():
             columns.append(getattr(table, name))
             params.append(value)
+        condition = table.state.in_(from_states)
+        if where is not None:
+            condition &= where(table)
         count = 0
         for sub_ids in grouped_slice(ids, 1000):
             cursor.execute(*table.update(columns, params,
                     where=SQL_OPERATORS['in'](table.id, list(sub_ids))
-                    & table.state.in_(from_states)))
+                    & condition))
             count += cursor.rowcount
         cls._clear_cache_for(ids)
         return count
@@ -139,18 +142,12 @@ class Number(ModelSQL, ModelView):
     @classmethod
     def activate(cls, number, order):
         "Take a number reserved by the order into service, or raise"
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*table.update(
-                [table.state, table.reserved_order, table.reserved_until],
-                ['active', None, None],
-                where=(table.id == number.id) & (table.state == 'reserved')
-                & (table.reserved_order == order.id)))
-        if cursor.rowcount != 1:
+        if not cls._set_state([number.id], 'active', ['reserved'],
+                where=lambda table: table.reserved_order == order.id,
+                reserved_order=None, reserved_until=None):
             raise NumberError(gettext(
                     'crm_telecom.msg_number_not_reserved',
                     number=number.number, order=order.rec_name))
-        cls._clear_cache_for([number.id])
 
     @classmethod
     def cool(cls, numbers, days):

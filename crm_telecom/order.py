@@ -267,12 +267,7 @@ class Order(Workflow, ModelSQL, ModelView):
     @classmethod
     def on_delete(cls, orders):
         callback = super().on_delete(orders)
-        pool = Pool()
-        Number = pool.get('telecom.number')
-        numbers = Number.search([('reserved_order', 'in',
-                    [o.id for o in orders])])
-        if numbers:
-            Number.release(numbers)
+        cls._release_reserved(orders)
         return callback
 
     # --- workflow ---------------------------------------------------------
