@@ -10,6 +10,7 @@ from trytond.model.fields import SQL_OPERATORS
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
+from .sql_tools import clear_cache
 from .exceptions import NumberError
 
 MSISDN = re.compile(r'^1[3-9]\d{9}$')
@@ -115,13 +116,7 @@ class Number(ModelSQL, ModelView):
 
     @classmethod
     def _clear_cache_for(cls, ids):
-        # Direct SQL bypasses the ORM caches of this transaction
-        transaction = Transaction()
-        transaction.counter += 1
-        for cache in transaction.cache.values():
-            if cls.__name__ in cache:
-                for id_ in ids:
-                    cache[cls.__name__].pop(id_, None)
+        clear_cache(cls, ids)
 
     @classmethod
     def reserve(cls, number, order, until):

@@ -498,6 +498,8 @@ class Order(Workflow, ModelSQL, ModelView):
             plan=self.plan, region=self.number.region or self.customer.region,
             state='active', activation_date=pool.get('ir.date').today())
         subscriber.save()
+        pool.get('telecom.subscriber.plan').change(
+            [(subscriber, self.plan, subscriber.activation_date)])
         self.subscriber = subscriber
         self.save()
         return [Event.build(subscriber, 'activate', from_state='draft',
@@ -513,6 +515,8 @@ class Order(Workflow, ModelSQL, ModelView):
         if subscriber.plan.plan_change_effective == 'immediate':
             subscriber.plan = self.plan
             subscriber.pending_plan = subscriber.pending_plan_date = None
+            pool.get('telecom.subscriber.plan').change(
+                [(subscriber, self.plan, pool.get('ir.date').today())])
         else:
             today = pool.get('ir.date').today()
             subscriber.pending_plan = self.plan
@@ -606,4 +610,7 @@ class Order(Workflow, ModelSQL, ModelView):
         services = [s for s in subscriber.services if s.state != 'removed']
         Service.write(services, {'state': 'removed', 'end_date': today})
         Number.cool([subscriber.number], Configuration(1).cooling_days)
+        # the day of termination is still a day in service
+        pool.get('telecom.subscriber.plan').change(
+            [(subscriber, None, today + dt.timedelta(days=1))])
         return events

@@ -33,6 +33,13 @@ class Template(metaclass=PoolMeta):
         digits=(16, 4), states={'invisible': Eval('telecom_type') != 'plan'})
     data_rate = fields.Numeric("Data Overage (per MB)",
         digits=(16, 4), states={'invisible': Eval('telecom_type') != 'plan'})
+    roaming_voice_rate = fields.Numeric("Roaming Voice (per minute)",
+        digits=(16, 4), states={'invisible': Eval('telecom_type') != 'plan'},
+        help="International roaming never draws on the allowances.")
+    roaming_sms_rate = fields.Numeric("Roaming SMS (per message)",
+        digits=(16, 4), states={'invisible': Eval('telecom_type') != 'plan'})
+    roaming_data_rate = fields.Numeric("Roaming Data (per MB)",
+        digits=(16, 4), states={'invisible': Eval('telecom_type') != 'plan'})
     telecom_brand = fields.Many2One('telecom.brand', "Brand",
         ondelete='RESTRICT',
         states={'invisible': ~Eval('telecom_type')},

@@ -69,6 +69,9 @@ class Subscriber(IdentityExportMixin, ModelSQL, ModelView):
         "Suspension Reason", readonly=True, sort=False)
     activation_date = fields.Date("Activation Date", readonly=True)
     termination_date = fields.Date("Termination Date", readonly=True)
+    plan_periods = fields.One2Many('telecom.subscriber.plan', 'subscriber',
+        "Plan History", readonly=True,
+        order=[('start_date', 'DESC'), ('id', 'DESC')])
     events = fields.One2Many('telecom.subscriber.event', 'subscriber',
         "History", readonly=True, order=[('date', 'DESC'), ('id', 'DESC')])
     orders = fields.One2Many('telecom.order', 'subscriber', "Orders",
@@ -127,10 +130,13 @@ class Subscriber(IdentityExportMixin, ModelSQL, ModelView):
                 ('pending_plan', '!=', None),
                 ('state', 'in', ['active', 'suspended']),
                 ])
-        events, to_write = [], []
+        PlanPeriod = pool.get('telecom.subscriber.plan')
+        events, to_write, changes = [], [], []
         for subscriber in subscribers:
             events.append(Event.build(subscriber, 'plan_applied',
                     reason=subscriber.pending_plan.rec_name))
+            changes.append((subscriber, subscriber.pending_plan,
+                    subscriber.pending_plan_date))
             to_write.extend([[subscriber], {
                         'plan': subscriber.pending_plan.id,
                         'pending_plan': None,
@@ -139,6 +145,51 @@ class Subscriber(IdentityExportMixin, ModelSQL, ModelView):
         if to_write:
             cls.write(*to_write)
             Event.save(events)
+            PlanPeriod.change(changes)
+
+
+class SubscriberPlan(ModelSQL, ModelView):
+    "Plan a line had over a period: rating uses the plan of the day of use"
+    __name__ = 'telecom.subscriber.plan'
+
+    subscriber = fields.Many2One('telecom.subscriber', "Subscriber",
+        required=True, ondelete='CASCADE', readonly=True)
+    plan = fields.Many2One('product.template', "Plan", required=True,
+        ondelete='RESTRICT', readonly=True)
+    start_date = fields.Date("From", required=True, readonly=True)
+    end_date = fields.Date("Until", readonly=True,
+        help="First day the plan no longer applies (empty while current).")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('subscriber')
+        t = cls.__table__()
+        cls._sql_indexes.add(
+            Index(t, (t.subscriber, Index.Range()),
+                (t.start_date, Index.Range())))
+        cls._order = [('start_date', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def change(cls, changes):
+        """Close the current period and open a new one from date
+        for each (subscriber, plan, date); plan None only closes"""
+        current = {p.subscriber.id: p for p in cls.search([
+                    ('subscriber', 'in', [s.id for s, _, _ in changes]),
+                    ('end_date', '=', None),
+                    ])}
+        to_write, to_create = [], []
+        for subscriber, plan, date in changes:
+            period = current.get(subscriber.id)
+            if period:
+                to_write.extend([[period], {'end_date': date}])
+            if plan:
+                to_create.append({'subscriber': subscriber.id,
+                        'plan': plan.id, 'start_date': date})
+        if to_write:
+            cls.write(*to_write)
+        if to_create:
+            cls.create(to_create)
 
 
 class SubscriberService(ModelSQL, ModelView):

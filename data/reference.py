@@ -116,6 +116,10 @@ def load_reference():
                 monthly_fee=D(fee), voice_minutes=minutes, sms_count=sms,
                 data_mb=data, voice_rate=_decimal(voice_rate),
                 sms_rate=_decimal(sms_rate), data_rate=_decimal(data_rate),
+                # international roaming (Hong Kong/Macao zone tariff)
+                roaming_voice_rate=D('0.99') if type_ == 'plan' else None,
+                roaming_sms_rate=D('0.39') if type_ == 'plan' else None,
+                roaming_data_rate=D('0.50') if type_ == 'plan' else None,
                 commitment_months=commitment, min_age=min_age,
                 max_age=max_age,
                 plan_change_effective=change or 'next_cycle'))

@@ -1,0 +1,123 @@
+import datetime as dt
+from decimal import Decimal
+
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.pool import Pool
+from trytond.pyson import Eval
+
+LINE_KINDS = [
+    ('plan_fee', "Plan Fee"),
+    ('addon_fee', "Add-on Fee"),
+    ('vas_fee', "Value-Added Service Fee"),
+    ('voice', "Voice"),
+    ('sms', "SMS"),
+    ('data', "Data"),
+    ('roaming_voice', "Roaming Voice"),
+    ('roaming_sms', "Roaming SMS"),
+    ('roaming_data', "Roaming Data"),
+    ('rated_voice', "Pre-Rated Voice"),
+    ('rated_sms', "Pre-Rated SMS"),
+    ('rated_data', "Pre-Rated Data"),
+    ('adjustment', "Adjustment"),
+    ]
+FEE_KINDS = {'plan_fee', 'addon_fee', 'vas_fee'}
+
+
+class Bill(ModelSQL, ModelView):
+    "Bill of one account for one cycle"
+    __name__ = 'telecom.bill'
+    _rec_name = 'code'
+
+    code = fields.Char("Code", readonly=True)
+    account = fields.Many2One('telecom.account', "Account", required=True,
+        ondelete='RESTRICT', readonly=True)
+    payer = fields.Many2One('party.party', "Payer", required=True,
+        ondelete='RESTRICT', readonly=True)
+    run = fields.Many2One('telecom.bill.run', "Bill Run", readonly=True,
+        ondelete='RESTRICT')
+    period_start = fields.Date("From", required=True, readonly=True)
+    period_end = fields.Date("To", required=True, readonly=True,
+        help="Last day of the cycle.")
+    date = fields.Date("Issued", required=True, readonly=True)
+    due_date = fields.Date("Due", required=True, readonly=True)
+    amount = fields.Numeric("Amount", digits=(16, 2), required=True,
+        readonly=True)
+    state = fields.Selection([
+            ('issued', "Issued"),
+            ('paid', "Paid"),
+            ], "State", required=True, readonly=True)
+    lines = fields.One2Many('telecom.bill.line', 'bill', "Lines",
+        readonly=True, order=[('subscriber', 'ASC'), ('sequence', 'ASC'),
+            ('id', 'ASC')])
+    state_string = state.translated('state')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints = [
+            ('account_period_unique', Unique(t, t.account, t.period_start),
+                'crm_telecom.msg_bill_account_period_unique'),
+            ]
+        cls._sql_indexes.update({
+                Index(t, (t.code, Index.Equality(cardinality='high'))),
+                Index(t, (t.payer, Index.Range())),
+                Index(t, (t.run, Index.Range())),
+                Index(t, (t.state, Index.Equality(cardinality='low')),
+                    where=t.state == 'issued'),
+                })
+        cls._order = [('period_start', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def default_state(cls):
+        return 'issued'
+
+
+class BillLine(ModelSQL, ModelView):
+    "Bill line: one charge and the reason for it"
+    __name__ = 'telecom.bill.line'
+
+    bill = fields.Many2One('telecom.bill', "Bill", required=True,
+        ondelete='CASCADE', readonly=True)
+    subscriber = fields.Many2One('telecom.subscriber', "Line",
+        ondelete='RESTRICT', readonly=True)
+    sequence = fields.Integer("Sequence", readonly=True)
+    kind = fields.Selection(LINE_KINDS, "Kind", required=True,
+        readonly=True)
+    product = fields.Many2One('product.template', "Plan or Service",
+        ondelete='RESTRICT', readonly=True)
+    start_date = fields.Date("From", readonly=True)
+    end_date = fields.Date("Until", readonly=True,
+        help="First day not covered.")
+    days = fields.Integer("Days", readonly=True)
+    cycle_days = fields.Integer("Days in Cycle", readonly=True)
+    quantity = fields.Integer("Used", readonly=True,
+        help="Minutes, messages or KB used.")
+    included = fields.Integer("Included in Plan", readonly=True)
+    addon_included = fields.Integer("Included in Add-ons", readonly=True)
+    billable = fields.Integer("Charged Units", readonly=True,
+        help="Minutes, messages or MB charged.")
+    rate = fields.Numeric("Rate", digits=(16, 4), readonly=True)
+    amount = fields.Numeric("Amount", digits=(16, 2), required=True,
+        readonly=True)
+    adjustment = fields.Many2One('telecom.bill.adjustment', "Adjustment",
+        readonly=True, ondelete='RESTRICT')
+    usages = fields.One2Many('telecom.usage', 'bill_line', "Usage",
+        readonly=True)
+    description = fields.Function(fields.Char("Why"), 'get_description')
+    kind_string = kind.translated('kind')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('bill')
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.bill, Index.Range())),
+                Index(t, (t.subscriber, Index.Range())),
+                })
+        cls._order = [('bill', 'DESC'), ('sequence', 'ASC'), ('id', 'ASC')]
+
+    def get_description(self, name):
+        return self.kind_string
