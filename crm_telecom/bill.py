@@ -73,6 +73,38 @@ class Bill(ModelSQL, ModelView):
     def default_state(cls):
         return 'issued'
 
+    @classmethod
+    def notify_issued(cls, bill_ids):
+        "SMS to one line of each account that has something to pay"
+        pool = Pool()
+        try:
+            Request = pool.get('telecom.provisioning.request')
+        except KeyError:
+            return
+        Subscriber = pool.get('telecom.subscriber')
+        bills = [b for b in cls.browse(bill_ids) if b.amount > 0]
+        if not bills:
+            return
+        first_line = {}
+        for subscriber in Subscriber.search([
+                    ('account', 'in', [b.account.id for b in bills]),
+                    ('state', 'in', ['active', 'suspended']),
+                    ], order=[('id', 'ASC')]):
+            first_line.setdefault(subscriber.account.id, subscriber)
+        messages = []
+        for bill in bills:
+            subscriber = first_line.get(bill.account.id)
+            if subscriber:
+                messages.append({
+                        'subscriber': subscriber,
+                        'event': 'bill_issued',
+                        'text': gettext('crm_telecom.msg_sms_bill_issued',
+                            period='%s ~ %s' % (
+                                bill.period_start, bill.period_end),
+                            amount=_number(bill.amount), due=bill.due_date),
+                        })
+        Request.notify(messages)
+
 
 class BillLine(ModelSQL, ModelView):
     "Bill line: one charge and the reason for it"
@@ -120,4 +152,60 @@ class BillLine(ModelSQL, ModelView):
         cls._order = [('bill', 'DESC'), ('sequence', 'ASC'), ('id', 'ASC')]
 
     def get_description(self, name):
-        return self.kind_string
+        amount = _number(self.amount)
+        if self.kind in FEE_KINDS:
+            if self.days is not None and self.days < self.cycle_days:
+                return gettext('crm_telecom.msg_line_fee_prorated',
+                    label=self.kind_string, product=self.product.rec_name,
+                    rate=_number(self.rate), days=self.days,
+                    cycle_days=self.cycle_days, amount=amount)
+            return gettext('crm_telecom.msg_line_fee',
+                label=self.kind_string, product=self.product.rec_name,
+                amount=amount)
+        if self.kind == 'adjustment':
+            return gettext('crm_telecom.msg_line_adjustment',
+                reason=self.adjustment.reason if self.adjustment else '',
+                amount=amount)
+        type_ = self.kind.split('_')[-1]
+        if self.kind.startswith('rated_'):
+            return gettext('crm_telecom.msg_line_rated',
+                label=self.kind_string, count=self.billable, amount=amount)
+        if self.kind.startswith('roaming_') or self.billable:
+            label = (self.kind_string if self.kind.startswith('roaming_')
+                else gettext('crm_telecom.msg_label_%s_over' % type_))
+            text = gettext('crm_telecom.msg_line_charged', label=label,
+                billable=self.billable, unit=_unit(type_, charged=True),
+                rate=_number(self.rate), amount=amount)
+        else:
+            text = gettext('crm_telecom.msg_line_within',
+                label=self.kind_string,
+                quantity=_quantity(type_, self.quantity),
+                unit=_unit(type_))
+        if not self.kind.startswith('roaming_'):
+            text += gettext('crm_telecom.msg_line_usage_detail',
+                quantity=_quantity(type_, self.quantity),
+                included=_quantity(type_, self.included or 0),
+                addon=_quantity(type_, self.addon_included or 0),
+                unit=_unit(type_))
+        return text
+
+
+def _number(value):
+    "Money and rates the way a bill prints them: 0.19, 7.03, 18.00"
+    if value is None:
+        return '0.00'
+    value = Decimal(value).normalize()
+    if value.as_tuple().exponent > -2:
+        value = value.quantize(Decimal('0.01'))
+    return '{:f}'.format(value)
+
+
+def _quantity(type_, units):
+    "Data is counted in KB and shown in MB"
+    if type_ == 'data':
+        return '{:.1f}'.format((units or 0) / 1024)
+    return str(units or 0)
+
+
+def _unit(type_, charged=False):
+    return gettext('crm_telecom.msg_unit_%s' % type_)

@@ -43,11 +43,6 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
                 Id('crm_telecom', 'sequence_type_order')),
             ])
 
-    bill_sequence = fields.Many2One('ir.sequence', "Bill Sequence",
-        required=True, domain=[
-            ('sequence_type', '=',
-                Id('crm_telecom', 'sequence_type_bill')),
-            ])
     payment_sequence = fields.Many2One('ir.sequence', "Payment Sequence",
         required=True, domain=[
             ('sequence_type', '=',
@@ -87,7 +82,6 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
 
     default_account_sequence = _default_sequence('sequence_account')
     default_order_sequence = _default_sequence('sequence_order')
-    default_bill_sequence = _default_sequence('sequence_bill')
     default_payment_sequence = _default_sequence('sequence_payment')
 
     @classmethod

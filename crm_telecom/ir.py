@@ -14,4 +14,5 @@ class Cron(metaclass=PoolMeta):
                     "Cancel Expired Number Reservations"),
                 ('telecom.subscriber|apply_pending_plans',
                     "Apply Scheduled Plan Changes"),
+                ('telecom.bill.run|run_due', "Run Due Bill Cycles"),
                 ])
