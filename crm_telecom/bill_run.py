@@ -201,6 +201,11 @@ class BillRun(Workflow, ModelSQL, ModelView):
         cursor.execute(*table.update([table.state, table.finished_at],
                 ['done', dt.datetime.now()],
                 where=(table.id == self.id) & (table.state != 'done')))
+        if cursor.rowcount and Transaction().user:
+            # the bell of whoever pressed Start
+            self.notify_user([self], 'tryton-info',
+                gettext('crm_telecom.msg_bill_run_done', run=self.rec_name,
+                    count=self.accounts_total))
         clear_cache(self.__class__, [self.id])
 
     @classmethod
