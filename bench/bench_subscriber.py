@@ -163,7 +163,8 @@ def first_ids(conn, tables):
 
 
 GENERATED_TABLES = ['party_party', 'party_identifier', 'telecom_account',
-    'telecom_number', 'telecom_subscriber']
+    'telecom_number', 'telecom_subscriber', 'telecom_subscriber_plan',
+    'telecom_subscriber_service']
 
 
 def run_generator(config_file, database, subscribers, seed):

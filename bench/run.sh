@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Run the subscriber benchmark on the local PostgreSQL server.
-#   bench/run.sh                        # 1,000,000 subscribers
+# Run a benchmark on the local PostgreSQL server.
+#   bench/run.sh                        # subscribers: 1,000,000 lines
 #   bench/run.sh --subscribers 20000    # quick check
-# Other options: bench/run.sh --help
+#   bench/run.sh billing                # bill run: 100,000 lines, 3,000,000
+#                                       # usage records; usage import
+#   bench/run.sh billing --subscribers 2000 --usage 60000   # quick check
+# Other options: bench/run.sh --help, bench/run.sh billing --help
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+script=bench_subscriber.py
+case "${1:-}" in
+    billing) script=bench_billing.py; shift ;;
+    subscriber) shift ;;
+esac
 TRYTOND_DATABASE_URI=$(bin/pg-up)
 export TRYTOND_DATABASE_URI
-exec "$root/.venv/bin/python" "$root/bench/bench_subscriber.py" "$@"
+exec "$root/.venv/bin/python" "$root/bench/$script" "$@"

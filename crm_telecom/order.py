@@ -285,19 +285,41 @@ class Order(Workflow, ModelSQL, ModelView):
 
     @classmethod
     @ModelView.button
-    @Workflow.transition('provisioning')
     def provision(cls, orders):
-        "Hand the orders to the network (the provisioning outbox)"
+        """Hand the orders to the network: one outbox request each, written
+        in this transaction. Without a provisioning endpoint the requests
+        are acknowledged at once and the orders complete now; otherwise
+        they complete when the network acknowledges (the outbox worker or
+        the acknowledgement route). A transfer changes nothing on the
+        network and completes at once."""
+        pool = Pool()
+        Request = pool.get('telecom.provisioning.request')
+        orders = cls._start_provisioning(orders)
+        requests = Request.create_for_orders(orders)
+        acknowledged = {r.order for r in requests if r.state == 'done'}
+        # completing on the acknowledgement is the system's step, not a
+        # second button of the user's
+        with Transaction().set_context(_check_access=False):
+            cls.complete([o for o in orders
+                    if o in acknowledged or o.type == 'transfer'])
+
+    @classmethod
+    @Workflow.transition('provisioning')
+    def _start_provisioning(cls, orders):
         cls.check_orders(orders)
+        return orders
 
     @classmethod
     @ModelView.button
     @Workflow.transition('done')
     def complete(cls, orders):
         "The network acknowledged: apply the orders to their lines"
+        pool = Pool()
+        Request = pool.get('telecom.provisioning.request')
         cls.check_orders(orders)
         cls.apply(orders)
         cls.write(orders, {'done_at': dt.datetime.now()})
+        Request.orders_completed(orders)
 
     @classmethod
     @ModelView.button
@@ -325,10 +347,10 @@ class Order(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def process(cls, orders):
-        "Submit, provision and complete in one go (counter sales, demo)"
+        """Submit and provision in one go (counter sales, demo): done at
+        once without a provisioning endpoint, else when acknowledged"""
         cls.submit([o for o in orders if o.state == 'draft'])
         cls.provision([o for o in orders if o.state == 'submitted'])
-        cls.complete([o for o in orders if o.state == 'provisioning'])
 
     @classmethod
     def cancel_expired_reservations(cls):

@@ -1,5 +1,7 @@
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 
+from .usage_import import import_csv
+
 USAGE_TYPES = [
     ('voice', "Voice"),
     ('sms', "SMS"),
@@ -28,6 +30,11 @@ class Usage(ModelSQL, ModelView):
         help="Record identity in the exchanged files: a re-import skips it.")
     bill_line = fields.Many2One('telecom.bill.line', "Bill Line",
         readonly=True, ondelete='SET NULL')
+    billed = fields.Function(fields.Boolean("Billed"), 'get_billed',
+        searcher='search_billed')
+    import_ = fields.Many2One('telecom.usage.import', "Import",
+        readonly=True, ondelete='RESTRICT',
+        help="The file the record came from.")
     type_string = type.translated('type')
 
     @classmethod
@@ -43,9 +50,35 @@ class Usage(ModelSQL, ModelView):
                 Index(t, (t.subscriber, Index.Range()),
                     (t.start, Index.Range())),
                 Index(t, (t.bill_line, Index.Range())),
+                Index(t, (t.import_, Index.Range())),
                 })
         cls._order = [('start', 'DESC'), ('id', 'DESC')]
 
     @classmethod
     def default_roaming(cls):
         return False
+
+    def get_billed(self, name):
+        return self.bill_line is not None
+
+    @classmethod
+    def search_billed(cls, name, clause):
+        _, operator, value = clause
+        if operator not in {'=', '!='}:
+            return []
+        billed = bool(value) == (operator == '=')
+        return [('bill_line', '!=' if billed else '=', None)]
+
+    @classmethod
+    def import_csv(cls, data, import_=None):
+        """Import a usage file (CSV bytes, UTF-8 with or without BOM, or
+        GBK): every row, or none when a row is wrong.
+
+        Raise UsageImportError listing each problem (line, field, value).
+        Records already imported or repeated in the file are skipped.
+        With import_ (a draft telecom.usage.import) the records are linked
+        to it and it records the outcome. Return (imported, skipped)."""
+        file = import_csv(data, import_=import_)
+        if import_ is not None:
+            import_.done(file)
+        return file.imported, file.repeated + file.existing

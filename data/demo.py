@@ -4,7 +4,9 @@
 
 Reference data, a few hundred customers with valid resident IDs and their
 accounts and lines (every line state), service orders in every state, and
-one user per role. Run once on a new database."""
+one user per role. Run once on a new database. It loads with the outbox in
+local mode and ends by pointing it at the endpoint simulator that bin/serve
+starts (data/simulator.py, port 8099)."""
 import argparse
 import datetime as dt
 import random
@@ -12,6 +14,8 @@ import sys
 
 from .cli import open_database
 
+# the provisioning/SMS endpoint simulator bin/serve starts (data/simulator.py)
+SIMULATOR_URL = 'http://127.0.0.1:8099'
 # login, name, role group xml id; every demo user's password is DEMO_PASSWORD
 DEMO_PASSWORD = 'demo1234'
 DEMO_USERS = [
@@ -100,8 +104,6 @@ def create_orders(rng):
     Order.process(new_lines[:1])
     Order.cancel(new_lines[1:2])
     Order.submit(new_lines[2:3])
-    Order.provision(new_lines[2:3])
-    Order.fail(new_lines[2:3], reason="网络侧开户超时")
     # new_lines[3] stays a draft holding its reserved number
     change = Order(type='change_plan', customer=active[13].customer,
         subscriber=active[13], reason="升级套餐",
@@ -115,7 +117,8 @@ def create_orders(rng):
         reason="出国停机保号")
     provisioning.save()
     Order.submit([provisioning])
-    Order.provision([provisioning])
+    # provisioned through the simulator once it is configured (use_simulator)
+    return {'failed': new_lines[2], 'provisioning': provisioning}
 
 
 def blacklist(rng):
@@ -124,6 +127,66 @@ def blacklist(rng):
     parties = Party.search([], order=[('id', 'DESC')], limit=3)
     Party.write(parties, {'blacklisted': True,
             'blacklist_reason': "恶意欠费，多次催缴未果"})
+
+
+def ensure_configuration():
+    """Create the telecom configuration record if it is missing: creating a
+    singleton locks its table, which only a transaction started with that
+    lock may do. Call before any write (SQLite: one writer at a time)."""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    Configuration = Pool().get('telecom.configuration')
+    if Configuration.get_singleton():
+        return
+    with Transaction().new_transaction(
+            _lock_tables=[Configuration._table]) as transaction:
+        Pool().get('telecom.configuration').create([{}])
+        transaction.commit()
+
+
+def use_simulator(orders=None):
+    """The outbox sends to the local simulator (bin/serve runs it and
+    trytond-cron): orders provisioned from now on wait for its answer."""
+    from trytond.pool import Pool
+    pool = Pool()
+    Configuration = pool.get('telecom.configuration')
+    Order = pool.get('telecom.order')
+    configuration = Configuration(1)
+    configuration.provisioning_url = SIMULATOR_URL + '/provision'
+    configuration.sms_url = SIMULATOR_URL + '/sms'
+    configuration.save()
+    if orders:
+        # one request the cron sends, one the clerk gave up on
+        Order.provision([orders['provisioning'], orders['failed']])
+        Order.fail([orders['failed']], reason="网络侧开户超时")
+
+
+def provisioning_key():
+    "The key the network (the simulator) acknowledges requests with"
+    from trytond.pool import Pool
+    from trytond.transaction import inactive_records
+    pool = Pool()
+    User = pool.get('res.user')
+    Application = pool.get('res.user.application')
+    with inactive_records():
+        users = User.search([('login', '=', 'network')])
+    if users:
+        user, = users
+    else:
+        user = User(login='network', name="网络侧回调")
+        user.save()
+    applications = Application.search([
+            ('user', '=', user.id),
+            ('application', '=', 'crm_telecom_provisioning'),
+            ('state', '=', 'validated'),
+            ], limit=1)
+    if applications:
+        application, = applications
+    else:
+        application = Application(user=user,
+            application='crm_telecom_provisioning', state='validated')
+        application.save()
+    return application.key
 
 
 def finish_setup():
@@ -139,15 +202,17 @@ def load(subscribers=400, seed=2026):
     from .bulk import generate
     from .reference import load_reference
     rng = random.Random(seed)
+    ensure_configuration()
     load_reference()
     Party = Pool().get('party.party')
-    counts = {}
+    counts, orders = {}, None
     if not Party.search([('subscribers', '!=', None)], limit=1):
         counts = generate(subscribers, seed=seed)
         blacklist(rng)
-        create_orders(rng)
+        orders = create_orders(rng)
     create_users()
     finish_setup()
+    use_simulator(orders)
     return counts
 
 
@@ -156,7 +221,15 @@ def main(argv=None):
     parser.add_argument('-c', '--config', default='trytond.conf')
     parser.add_argument('-d', '--database', required=True)
     parser.add_argument('--subscribers', type=int, default=400)
+    parser.add_argument('--ack-key', action='store_true',
+        help="only print the key the simulator acknowledges requests with")
     args = parser.parse_args(argv)
+    if args.ack_key:
+        with open_database(args.config, args.database) as transaction:
+            key = provisioning_key()
+            transaction.commit()
+        print(key)
+        return
     with open_database(args.config, args.database) as transaction:
         counts = load(args.subscribers)
         transaction.commit()

@@ -14,6 +14,14 @@ from crm_telecom.tests.tools import (
     setup_reference, valid_id)
 
 
+def use_network_endpoint():
+    "Orders then wait in provisioning for the network's acknowledgement"
+    Configuration = Pool().get('telecom.configuration')
+    configuration = Configuration(1)
+    configuration.provisioning_url = 'http://127.0.0.1:9/provision'
+    configuration.save()
+
+
 class IdentityTestCase(unittest.TestCase):
     "Resident ID numbers (GB 11643)"
 
@@ -147,6 +155,7 @@ class CrmTelecomTestCase(ModuleTestCase):
         self.assertEqual(number.state, 'reserved')
         self.assertEqual(number.reserved_order, order)
         self.assertTrue(order.code.startswith('SO'))
+        use_network_endpoint()
 
         Order.submit([order])
         Order.provision([order])
@@ -216,6 +225,7 @@ class CrmTelecomTestCase(ModuleTestCase):
         regions, brands, products = setup_reference()
         suspend = order('suspend', subscriber,
             suspension_reason='customer_request')
+        use_network_endpoint()
         Order.submit([suspend])
         Order.provision([suspend])
         Order.fail([suspend], reason="network timeout")

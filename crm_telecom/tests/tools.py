@@ -57,3 +57,40 @@ def order(type_, subscriber, **values):
                 'customer': subscriber.customer.id,
                 'subscriber': subscriber.id, **values}])
     return order
+
+
+def create_bill(account, amount, due_date, period_start=None):
+    """An issued bill and its movement on the account, as the bill run
+    leaves them (amount owed, positive)"""
+    from decimal import Decimal
+    pool = Pool()
+    Bill = pool.get('telecom.bill')
+    Movement = pool.get('telecom.account.movement')
+    amount = Decimal(amount)
+    if period_start is None:
+        period_start = (due_date - dt.timedelta(days=45)).replace(day=1)
+    period_end = (period_start + dt.timedelta(days=32)).replace(day=1) \
+        - dt.timedelta(days=1)
+    bill, = Bill.create([{
+                'account': account.id,
+                'payer': account.payer.id,
+                'period_start': period_start,
+                'period_end': period_end,
+                'date': period_end + dt.timedelta(days=1),
+                'due_date': due_date,
+                'amount': amount,
+                }])
+    Movement.post([{'account': account.id, 'kind': 'bill',
+                'amount': -amount, 'origin': str(bill)}])
+    return bill
+
+
+def create_payment(account, amount, post=True, **values):
+    "A payment (posted unless post=False)"
+    from decimal import Decimal
+    Payment = Pool().get('telecom.payment')
+    payment, = Payment.create([{'account': account.id,
+                'amount': Decimal(amount), **values}])
+    if post:
+        Payment.post([payment])
+    return payment
