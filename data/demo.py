@@ -189,6 +189,83 @@ def provisioning_key():
     return application.key
 
 
+def create_billing(rng, today=None):
+    """A month of usage from the switches, the bill runs of the cycles that
+    ended in the last month, payments for most bills, adjustments, and the
+    dunning of the rest: some accounts reminded, some lines suspended."""
+    from dateutil.relativedelta import relativedelta
+    from trytond.pool import Pool
+
+    from .usage_csv import csv_bytes, generate_rows
+    pool = Pool()
+    Subscriber = pool.get('telecom.subscriber')
+    Import = pool.get('telecom.usage.import')
+    BillRun = pool.get('telecom.bill.run')
+    Bill = pool.get('telecom.bill')
+    Payment = pool.get('telecom.payment')
+    Account = pool.get('telecom.account')
+    Adjustment = pool.get('telecom.bill.adjustment')
+    today = today or pool.get('ir.date').today()
+    start = today - relativedelta(months=2)
+    end = today - dt.timedelta(days=1)
+
+    lines = Subscriber.search([
+            ('state', 'in', ['active', 'suspended']),
+            ('activation_date', '<=', start),
+            ])
+    numbers = [l.number.number for l in lines]
+    if numbers:
+        data = csv_bytes(generate_rows(numbers, start, end, 8000,
+                seed=rng.randrange(1000)), chinese=True)
+        usage_file = Import(name='CDR_%s.csv' % end.strftime('%Y%m%d'),
+            file=data)
+        usage_file.save()
+        Import.import_([usage_file])
+
+    # prepaid customers topped up before the month began
+    top_ups = [Payment(account=a, amount=rng.choice([50, 100, 100, 200]),
+            channel=rng.choice(['business_hall', 'app', 'agent']),
+            method=rng.choice(['cash', 'wechat', 'alipay', 'voucher']))
+        for a in Account.search([('payment_type', '=', 'prepaid')])]
+    Payment.save(top_ups)
+    Payment.post(top_ups)
+
+    # every cycle that ended in the last month, as the daily cron does
+    for days in range(31, 0, -1):
+        date = today - dt.timedelta(days=days - 1)
+        if date.day <= 28:
+            BillRun.run_due(date=date, commit=False)
+    # the demo's bills were issued when their cycle ended
+    for bill in Bill.search([('date', '=', today)]):
+        issued = bill.period_end + dt.timedelta(days=1)
+        bill.date = issued
+        bill.due_date = issued + dt.timedelta(days=15)
+    Bill.save(Bill.search([]))
+
+    payments = []
+    for account in Account.search([('balance', '<', 0)]):
+        if rng.random() < 0.85:
+            payments.append(Payment(account=account,
+                    amount=-account.balance,
+                    channel=rng.choice(['business_hall', 'app', 'online',
+                            'bank', 'agent']),
+                    method=rng.choice(['cash', 'wechat', 'alipay',
+                            'bank_card'])))
+    Payment.save(payments)
+    Payment.post(payments)
+
+    accounts = Account.search([('subscribers', '!=', None)], limit=2)
+    if len(accounts) == 2:
+        adjustments = Adjustment.create([
+                {'account': accounts[0].id, 'amount': -10,
+                    'reason': "网络故障补偿：10月3日基站中断4小时"},
+                {'account': accounts[1].id, 'amount': -260,
+                    'reason': "国际漫游误计费，客户投诉核实后退还"},
+                ])
+        Adjustment.confirm(adjustments)
+    Account.run_dunning(date=today)
+
+
 def finish_setup():
     "Leave the instance configured: no set-up wizard at first login"
     from trytond.pool import Pool
@@ -210,6 +287,7 @@ def load(subscribers=400, seed=2026):
         counts = generate(subscribers, seed=seed)
         blacklist(rng)
         orders = create_orders(rng)
+        create_billing(rng)
     create_users()
     finish_setup()
     use_simulator(orders)
