@@ -1,10 +1,8 @@
-import datetime as dt
 from decimal import Decimal
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
-from trytond.pyson import Eval
 
 LINE_KINDS = [
     ('plan_fee', "Plan Fee"),

@@ -1,7 +1,6 @@
 import datetime as dt
 
 from dateutil.relativedelta import relativedelta
-from sql import Null
 from sql.aggregate import Count
 from sql.operators import Exists
 

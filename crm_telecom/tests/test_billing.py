@@ -1,6 +1,5 @@
 "Rating, bill runs and adjustments"
 import datetime as dt
-import hashlib
 import unittest
 from decimal import Decimal as D
 from unittest.mock import patch
@@ -11,30 +10,7 @@ from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
 
 from crm_telecom.tests.tools import (
-    activation, create_customer, create_numbers, setup_reference)
-
-CYCLE = dt.date(2026, 11, 1)       # 30 days: 2026-11-01 .. 2026-11-30
-BEFORE = dt.date(2026, 10, 1)
-
-
-def usage(subscriber, type_, start, duration=None, volume=None,
-        roaming=False, charge=None):
-    "A usage record as the import writes it"
-    units = {
-        'voice': -(-(duration or 0) // 60),
-        'sms': 1,
-        'data': volume or 0,
-        }[type_]
-    key = hashlib.sha1(('%s|%s|%s|%s|%s|%s' % (subscriber.id, type_, start,
-                duration, volume, roaming)).encode()).hexdigest()
-    return {'subscriber': subscriber.id, 'type': type_, 'start': start,
-        'duration': duration, 'volume': volume, 'roaming': roaming,
-        'charge': charge, 'units': units, 'source_key': key}
-
-
-def at(day, hour=10, minute=0):
-    return dt.datetime(2026, 11, day, hour, minute)
-
+    BEFORE, CYCLE, at, line_since, setup_reference, usage)
 
 class BillingTestCase(unittest.TestCase):
     "Rating and bill runs"
@@ -45,22 +21,8 @@ class BillingTestCase(unittest.TestCase):
 
     def line(self, plan="神州行 18元畅聊卡", number='13800138000',
             since=BEFORE, customer=None, account=None):
-        "An active line whose plan has applied since a date"
-        pool = Pool()
-        Order = pool.get('telecom.order')
-        PlanPeriod = pool.get('telecom.subscriber.plan')
-        regions, brands, products = setup_reference()
-        customer = customer or create_customer(sequence=int(number[-3:]) + 1)
-        number, = create_numbers(number)
-        order = activation(customer, number, brands['SZX'], products[plan],
-            account=account)
-        Order.process([order])
-        subscriber = order.subscriber
-        PlanPeriod.write(list(subscriber.plan_periods),
-            {'start_date': since})
-        subscriber.activation_date = since
-        subscriber.save()
-        return subscriber
+        return line_since(since, number=number, plan=plan,
+            customer=customer, account=account)
 
     def products(self):
         return setup_reference()[2]

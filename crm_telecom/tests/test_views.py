@@ -13,10 +13,9 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
 
-from crm_telecom.tests.test_billing import BEFORE, CYCLE, at, usage
 from crm_telecom.tests.tools import (
-    activation, create_account, create_bill, create_customer, create_numbers,
-    create_payment, setup_reference)
+    BEFORE, CYCLE, at, create_account, create_bill, create_customer,
+    create_payment, line_since, usage)
 
 
 @contextmanager
@@ -58,22 +57,8 @@ class ViewsTestCase(unittest.TestCase):
 
     def line(self, number='13800138000', customer=None, account=None,
             plan="神州行 18元畅聊卡"):
-        "An active line on its plan since before the cycle"
-        pool = Pool()
-        Order = pool.get('telecom.order')
-        PlanPeriod = pool.get('telecom.subscriber.plan')
-        regions, brands, products = setup_reference()
-        customer = customer or create_customer(sequence=int(number[-3:]) + 1)
-        number, = create_numbers(number)
-        order = activation(customer, number, brands['SZX'], products[plan],
-            account=account)
-        Order.process([order])
-        subscriber = order.subscriber
-        PlanPeriod.write(list(subscriber.plan_periods),
-            {'start_date': BEFORE})
-        subscriber.activation_date = BEFORE
-        subscriber.save()
-        return subscriber
+        return line_since(BEFORE, number=number, plan=plan,
+            customer=customer, account=account)
 
     def bill_cycle(self, period_start=CYCLE):
         BillRun = Pool().get('telecom.bill.run')

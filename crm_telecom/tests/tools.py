@@ -1,5 +1,6 @@
 "Fixtures shared by the crm_telecom tests"
 import datetime as dt
+import hashlib
 
 from trytond.pool import Pool
 
@@ -94,3 +95,47 @@ def create_payment(account, amount, post=True, **values):
     if post:
         Payment.post([payment])
     return payment
+
+
+# a billing cycle of 30 days and a date well before it
+CYCLE = dt.date(2026, 11, 1)
+BEFORE = dt.date(2026, 10, 1)
+
+
+def at(day, hour=10, minute=0):
+    "A moment in the CYCLE month"
+    return dt.datetime(2026, 11, day, hour, minute)
+
+
+def usage(subscriber, type_, start, duration=None, volume=None,
+        roaming=False, charge=None):
+    "Values of a usage record as the import writes it"
+    units = {
+        'voice': -(-(duration or 0) // 60),
+        'sms': 1,
+        'data': volume or 0,
+        }[type_]
+    key = hashlib.sha1(('%s|%s|%s|%s|%s|%s' % (subscriber.id, type_, start,
+                duration, volume, roaming)).encode()).hexdigest()
+    return {'subscriber': subscriber.id, 'type': type_, 'start': start,
+        'duration': duration, 'volume': volume, 'roaming': roaming,
+        'charge': charge, 'units': units, 'source_key': key}
+
+
+def line_since(since, number='13800138000', plan="神州行 18元畅聊卡",
+        customer=None, account=None):
+    "An active line, activated through its order, on its plan since a date"
+    pool = Pool()
+    Order = pool.get('telecom.order')
+    PlanPeriod = pool.get('telecom.subscriber.plan')
+    regions, brands, products = setup_reference()
+    customer = customer or create_customer(sequence=int(number[-3:]) + 1)
+    number, = create_numbers(number)
+    order = activation(customer, number, brands['SZX'], products[plan],
+        account=account)
+    Order.process([order])
+    subscriber = order.subscriber
+    PlanPeriod.write(list(subscriber.plan_periods), {'start_date': since})
+    subscriber.activation_date = since
+    subscriber.save()
+    return subscriber
