@@ -179,7 +179,9 @@ class BillLine(ModelSQL, ModelView):
                 label=self.kind_string,
                 quantity=_quantity(type_, self.quantity),
                 unit=_unit(type_))
-        if not self.kind.startswith('roaming_'):
+        # the detail says which allowances covered the rest
+        if not self.kind.startswith('roaming_') and (
+                self.billable or self.addon_included):
             text += gettext('crm_telecom.msg_line_usage_detail',
                 quantity=_quantity(type_, self.quantity),
                 included=_quantity(type_, self.included or 0),

@@ -1,5 +1,6 @@
 "Rating, bill runs and adjustments"
 import datetime as dt
+import os
 import unittest
 from decimal import Decimal as D
 from unittest.mock import patch
@@ -84,8 +85,8 @@ class BillingTestCase(unittest.TestCase):
         self.assertEqual(voice.amount, D('0'))
         self.assertEqual(bill.amount, D('18.00'))
         self.assertEqual(len(voice.usages), 2)
-        self.assertIn("100 min, all within the allowances",
-            voice.description)
+        self.assertEqual(voice.description,
+            "Voice 100 min, all within the allowances")
 
     @with_transaction()
     def test_overage_per_started_minute(self):
@@ -354,3 +355,31 @@ class BillingTestCase(unittest.TestCase):
         december = self.bill_of(subscriber, dt.date(2026, 12, 1))
         line, = self.lines(december, 'adjustment')
         self.assertEqual(line.amount, D('-150.00'))
+
+    @with_transaction()
+    def test_bill_lines_in_chinese(self):
+        "The bill explains itself in the operator's language"
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        Translation = pool.get('ir.translation')
+        Usage = pool.get('telecom.usage')
+        Line = pool.get('telecom.bill.line')
+        chinese, = Lang.search([('code', '=', 'zh_CN')])
+        Lang.write([chinese], {'translatable': True})
+        Translation.translation_import('zh_CN', 'crm_telecom',
+            os.path.join(os.path.dirname(os.path.dirname(__file__)),
+                'locale', 'zh_CN.po'))
+        subscriber = self.line()
+        Usage.create([usage(subscriber, 'voice', at(3), duration=100 * 60),
+                usage(subscriber, 'voice', at(5), duration=36 * 60 + 1),
+                usage(subscriber, 'sms', at(6))])
+        self.bill_cycle()
+        bill = self.bill_of(subscriber)
+        with Transaction().set_context(language='zh_CN'):
+            lines = {l.kind: l.description
+                for l in Line.browse([l.id for l in bill.lines])}
+        self.assertEqual(lines['voice'],
+            "套餐外语音 37 分钟 × 0.19 元 = 7.03 元"
+            "（共 137 分钟，套餐内 100，加油包内 0）")
+        self.assertEqual(lines['sms'], "短信 1 条，均在套餐内，不另收费")
+        self.assertEqual(lines['plan_fee'], "套餐月费 神州行 18元畅聊卡 = 18.00 元")
