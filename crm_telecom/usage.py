@@ -49,7 +49,9 @@ class Usage(ModelSQL, ModelView):
         cls._sql_indexes.update({
                 Index(t, (t.subscriber, Index.Range()),
                     (t.start, Index.Range())),
-                Index(t, (t.bill_line, Index.Range())),
+                # unbilled records (every new import) cost no index entry
+                Index(t, (t.bill_line, Index.Range()),
+                    where=t.bill_line != None),  # noqa: E711
                 Index(t, (t.import_, Index.Range())),
                 })
         cls._order = [('start', 'DESC'), ('id', 'DESC')]

@@ -17,6 +17,7 @@ import heapq
 import io
 import re
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 
 from sql import Null, Table
 
@@ -73,7 +74,8 @@ NUMBER_BATCH = 1000
 # keys are sent as one array parameter on PostgreSQL: bigger batches cost
 # nothing more and save round trips
 KEY_BATCH = {'postgresql': 10_000}
-# big imports change the usage table enough to mislead the planner
+# after a big import, the bill run and the next import must not be planned
+# on statistics of the table before it (autovacuum may come minutes later)
 ANALYZE_ROWS = 100_000
 
 
@@ -82,14 +84,16 @@ class Problems:
 
     def __init__(self):
         self.count = 0
-        self._heap = []   # max-heap on (line, order) of the first ones
+        self.columns = {}   # field -> its position in the file
+        self._heap = []   # max-heap on (line, column, order) of the first
 
     def __bool__(self):
         return bool(self.count)
 
     def add(self, line, field, value, message, **params):
         self.count += 1
-        item = (-line, -self.count, field, value, message, params)
+        item = (-line, -self.columns.get(field, -1), -self.count, field,
+            value, message, params)
         if len(self._heap) < SHOWN:
             heapq.heappush(self._heap, item)
         elif item > self._heap[0]:
@@ -97,7 +101,7 @@ class Problems:
 
     def first(self):
         return [(-line, field, value, message, params)
-            for line, _, field, value, message, params
+            for line, _, _, field, value, message, params
             in sorted(self._heap, reverse=True)]
 
     def error(self):
@@ -227,6 +231,7 @@ class UsageFile:
         # absent optional columns read the empty cell appended to each row
         get = {c: index.get(c, width) for c in COLUMNS}
         self.names = {c: names.get(c, COLUMNS[c][0]) for c in COLUMNS}
+        problems.columns = {names[c]: i for c, i in index.items()}
         try:
             needed = self._parse_rows(reader, width, get)
         except csv.Error as exception:
@@ -414,7 +419,7 @@ class UsageFile:
         numbers = sorted({r[1] for r in self.rows})
         lines = {}   # number -> [(activation, termination, subscriber)]
         for batch in grouped_slice(numbers, NUMBER_BATCH):
-            cursor.execute(*number.join(subscriber, 'LEFT',
+            _lookup(cursor, number.join(subscriber, 'LEFT',
                     condition=(subscriber.number == number.id)
                     & (subscriber.activation_date != Null)
                     ).select(number.number, subscriber.activation_date,
@@ -458,10 +463,13 @@ class UsageFile:
         Usage = Pool().get('telecom.usage')
         usage = Usage.__table__()
         cursor = Transaction().connection.cursor()
+        # in key order, the lookups and then the inserts into the unique
+        # index of the keys touch neighbouring pages instead of random ones
+        self.rows.sort(key=itemgetter(10))
         keys = [r[10] for r in self.rows]
         existing = set()
         for batch in grouped_slice(keys, KEY_BATCH.get(backend.name, 1000)):
-            cursor.execute(*usage.select(usage.source_key,
+            _lookup(cursor, usage.select(usage.source_key,
                     where=SQL_OPERATORS['in'](usage.source_key,
                         list(batch))))
             existing.update(k for k, in cursor)
@@ -519,6 +527,16 @@ class UsageFile:
         return len(rows)
 
 
+def _lookup(cursor, query):
+    "Execute a lookup by a batch of values"
+    if backend.name == 'postgresql':
+        # never a prepared statement: a generic plan made while the table
+        # was empty stays a scan comparing every row with every value
+        cursor.execute(*query, prepare=False)
+    else:
+        cursor.execute(*query)
+
+
 def _allocate_ids(cursor, table, count):
     "count ids from the table's sequence, in one round trip"
     # the sequence is looked up once: per row it would cost more than
@@ -541,7 +559,7 @@ def import_csv(data, import_=None):
         raise UsageImportError(gettext(
                 'crm_telecom.msg_usage_import_done', name=import_.rec_name))
     with _no_gc():
-        file = UsageFile(data).parse()
+        file = UsageFile(data or b'').parse()
         if file.header_ok:
             file.resolve_lines()
         if file.problems:
@@ -600,9 +618,8 @@ class UsageImport(Workflow, ModelSQL, ModelView):
         cls._buttons.update({
                 'import_': {
                     'invisible': Eval('state') != 'draft',
-                    'readonly': ~Eval('file'),
                     'icon': 'tryton-import',
-                    'depends': ['state', 'file'],
+                    'depends': ['state'],
                     },
                 })
 
@@ -624,6 +641,7 @@ class UsageImport(Workflow, ModelSQL, ModelView):
     @classmethod
     def copy(cls, imports, default=None):
         default = default.copy() if default is not None else {}
+        default.setdefault('state', 'draft')
         for name in ['encoding', 'rows', 'imported', 'skipped',
                 'imported_at', 'imported_by']:
             default.setdefault(name, None)

@@ -9,7 +9,7 @@ from trytond.transaction import Transaction
 
 from crm_telecom.exceptions import UsageImportError
 from crm_telecom.tests.tools import (
-    activation, create_customer, create_numbers, setup_reference)
+    activation, create_customer, line_since, setup_reference)
 from crm_telecom.usage_import import detect_encoding
 from data.usage_csv import COLUMNS, csv_bytes, generate_rows
 
@@ -34,18 +34,10 @@ class UsageImportTestCase(unittest.TestCase):
 
     def line(self, number='13800138000', since=SINCE, until=None):
         "A line in service from since (until its termination date)"
-        pool = Pool()
-        Order = pool.get('telecom.order')
-        regions, brands, products = setup_reference()
-        customer = create_customer(sequence=int(number[-3:]) + 1)
-        number, = create_numbers(number)
-        order = activation(customer, number, brands['SZX'],
-            products["神州行 18元畅聊卡"])
-        Order.process([order])
-        subscriber = order.subscriber
-        subscriber.activation_date = since
-        subscriber.termination_date = until
-        subscriber.save()
+        subscriber = line_since(since, number=number)
+        if until:
+            subscriber.termination_date = until
+            subscriber.save()
         return subscriber
 
     def usages(self, **domain):
@@ -311,6 +303,40 @@ class UsageImportTestCase(unittest.TestCase):
             (2, 0))
         self.assertEqual([u.subscriber for u in self.usages()], [old, new])
 
+    @with_transaction()
+    def test_batches(self):
+        "Numbers and keys are looked up by batches, never one by one"
+        from unittest.mock import patch
+        from crm_telecom import usage_import
+        Usage = Pool().get('telecom.usage')
+        numbers = ['1380013800%d' % i for i in range(5)]
+        lines = [self.line(n) for n in numbers]
+        rows = list(generate_rows(numbers, dt.date(2026, 11, 1),
+                dt.date(2026, 11, 30), 50, seed=5))
+        data = csv_bytes(rows, columns=COLUMNS)
+        executed = []
+        cursor_class = type(Transaction().connection.cursor())
+        execute = cursor_class.execute
+
+        def count(cursor, *args, **kwargs):
+            executed.append(args[0])
+            return execute(cursor, *args, **kwargs)
+        with patch.object(usage_import, 'NUMBER_BATCH', 2), \
+                patch.dict(usage_import.KEY_BATCH,
+                    {'postgresql': 7, 'sqlite': 7}), \
+                patch.object(cursor_class, 'execute', count):
+            self.assertEqual(Usage.import_csv(data), (50, 0))
+        selects = [q for q in executed if isinstance(q, str)
+            and q.lstrip().startswith('SELECT')]
+        self.assertEqual(
+            len([q for q in selects if '"telecom_number"' in q]), 3)
+        self.assertEqual(
+            len([q for q in selects if '"source_key"' in q]), 8)
+        by_number = {l.number.number: l for l in lines}
+        for usage in self.usages():
+            row, = [r for r in rows if r['record_id'] == usage.source_key]
+            self.assertEqual(usage.subscriber, by_number[row['number']])
+
     # --- the import record and its button ---------------------------------
 
     @with_transaction()
@@ -368,6 +394,9 @@ class UsageImportTestCase(unittest.TestCase):
             'unknown number', cm.exception.message)
         self.assertIn('Line 2, field "start", value "x"',
             cm.exception.message)
+        # problems of a line in the order of its columns
+        self.assertLess(cm.exception.message.index('field "number"'),
+            cm.exception.message.index('field "start"'))
         self.assertEqual(import_.state, 'draft')
         self.assertEqual(Usage.search_count([]), 0)
 
