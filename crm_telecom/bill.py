@@ -1,8 +1,13 @@
 from decimal import Decimal
 
+from sql.aggregate import Min
+
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction
 
 LINE_KINDS = [
     ('plan_fee', "Plan Fee"),
@@ -80,26 +85,29 @@ class Bill(ModelSQL, ModelView):
         except KeyError:
             return
         Subscriber = pool.get('telecom.subscriber')
-        bills = [b for b in cls.browse(bill_ids) if b.amount > 0]
-        if not bills:
-            return
-        first_line = {}
-        for subscriber in Subscriber.search([
-                    ('account', 'in', [b.account.id for b in bills]),
-                    ('state', 'in', ['active', 'suspended']),
-                    ], order=[('id', 'ASC')]):
-            first_line.setdefault(subscriber.account.id, subscriber)
+        bill = cls.__table__()
+        subscriber = Subscriber.__table__()
+        cursor = Transaction().connection.cursor()
+        # the first live line of each account, in the same query
+        first_line = subscriber.select(Min(subscriber.id),
+            where=(subscriber.account == bill.account)
+            & subscriber.state.in_(['active', 'suspended']))
         messages = []
-        for bill in bills:
-            subscriber = first_line.get(bill.account.id)
-            if subscriber:
+        # small slices: browse() of thousands of ids costs n² in checks
+        for sub_ids in grouped_slice(bill_ids, 500):
+            cursor.execute(*bill.select(bill.period_start, bill.period_end,
+                    bill.amount, bill.due_date, first_line,
+                    where=SQL_OPERATORS['in'](bill.id, list(sub_ids))
+                    & (bill.amount > 0)))
+            rows = [r for r in cursor if r[-1] is not None]
+            for (start, end, amount, due, _), line in zip(rows,
+                    Subscriber.browse([r[-1] for r in rows])):
                 messages.append({
-                        'subscriber': subscriber,
+                        'subscriber': line,
                         'event': 'bill_issued',
                         'text': gettext('crm_telecom.msg_sms_bill_issued',
-                            period='%s ~ %s' % (
-                                bill.period_start, bill.period_end),
-                            amount=_number(bill.amount), due=bill.due_date),
+                            period='%s ~ %s' % (start, end),
+                            amount=_number(amount), due=due),
                         })
         Request.notify(messages)
 

@@ -14,6 +14,7 @@ from sql.conditionals import Case
 from sql.functions import CurrentTimestamp
 from sql.operators import Concat
 
+from trytond import backend
 from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
@@ -355,26 +356,34 @@ class Rating:
                 values['bill'] = bill_ids[account]
                 rows.append([values[c] for c in LINE_COLUMNS]
                     + [user, CurrentTimestamp()])
-        columns = [getattr(line, c) for c in LINE_COLUMNS] + [
-            line.create_uid, line.create_date]
-        for batch in grouped_slice(rows, 1000):
-            cursor.execute(*line.insert(columns, list(batch)))
+        if backend.name == 'postgresql':
+            # a multi-row INSERT spends most of its time having its
+            # thousands of parameters parsed on the client
+            now = dt.datetime.now()
+            with cursor.copy('COPY "%s" (%s) FROM STDIN' % (Line._table,
+                        ', '.join('"%s"' % c for c in LINE_COLUMNS
+                            + ['create_uid', 'create_date']))) as copy:
+                for row in rows:
+                    copy.write_row(row[:-1] + [now])
+        else:
+            columns = [getattr(line, c) for c in LINE_COLUMNS] + [
+                line.create_uid, line.create_date]
+            for batch in grouped_slice(rows, 1000):
+                cursor.execute(*line.insert(columns, list(batch)))
 
-        # every usage row points at the line that charged it
-        usage, period, _, where = self._usage_from()
-        subscriber = Pool().get('telecom.subscriber').__table__()
+        # every usage row points at the line that charged it: UPDATE ...
+        # FROM writes only the rows it links, found through the
+        # (subscriber, start) index from the lines of the batch
+        usage = Usage.__table__()
         bills_of_batch = list(bill_ids.values())
         for sub_bills in grouped_slice(bills_of_batch, 1000):
-            charged = line.select(line.id,
-                where=SQL_OPERATORS['in'](line.bill, list(sub_bills))
-                & (line.subscriber == usage.subscriber)
-                & (line.kind == usage_kind(usage))
-                & (usage.start >= line.start_date)
-                & (usage.start < line.end_date))
-            batch_subscribers = subscriber.select(subscriber.id,
-                where=self._in_accounts(subscriber.account))
-            cursor.execute(*usage.update([usage.bill_line], [charged],
-                    where=usage.subscriber.in_(batch_subscribers)
+            cursor.execute(*usage.update([usage.bill_line], [line.id],
+                    from_=[line],
+                    where=SQL_OPERATORS['in'](line.bill, list(sub_bills))
+                    & (usage.subscriber == line.subscriber)
+                    & (usage.start >= line.start_date)
+                    & (usage.start < line.end_date)
+                    & (line.kind == usage_kind(usage))
                     & (usage.start >= self.start)
                     & (usage.start < self.end)
                     & (usage.bill_line == Null)))
