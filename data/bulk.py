@@ -13,9 +13,10 @@ from collections import defaultdict
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from sql import Null, Table
+from sql import Literal, Null, Table
 from sql.aggregate import Max, Min
-from sql.conditionals import Coalesce
+from sql.conditionals import Case, Coalesce
+from sql.functions import CurrentTimestamp
 
 from trytond import backend
 from trytond.pool import Pool
@@ -256,8 +257,28 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
     lines.write(batch_s)
     periods.write(batch_h)
     services.write(batch_v)
+    _opening_movements(first['telecom_account'], accounts.rows, user)
     return _finish(first, [parties, identifiers, accounts, numbers, lines,
             periods, services])
+
+
+def _opening_movements(first_account, count, user):
+    """Each generated balance comes with the movement that explains it: a
+    balance is always the sum of its movements"""
+    if not count:
+        return
+    account = Table('telecom_account')
+    movement = Table('telecom_account_movement')
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*movement.insert([movement.account, movement.date,
+                movement.kind, movement.amount, movement.create_uid,
+                movement.create_date],
+            account.select(account.id, CurrentTimestamp(),
+                Case((account.balance > 0, 'payment'), else_='bill'),
+                account.balance, Literal(user), CurrentTimestamp(),
+                where=(account.id >= first_account)
+                & (account.id < first_account + count)
+                & (account.balance != 0))))
 
 
 def _finish(first, writers):

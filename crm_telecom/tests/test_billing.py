@@ -383,3 +383,13 @@ class BillingTestCase(unittest.TestCase):
             "（共 137 分钟，套餐内 100，加油包内 0）")
         self.assertEqual(lines['sms'], "短信 1 条，均在套餐内，不另收费")
         self.assertEqual(lines['plan_fee'], "套餐月费 神州行 18元畅聊卡 = 18.00 元")
+
+    @with_transaction()
+    def test_generated_balances_have_movements(self):
+        "The demo and bench generator keeps every balance explained"
+        from data.bulk import generate
+        Movement = Pool().get('telecom.account.movement')
+        setup_reference()
+        generate(60, seed=3)
+        self.assertTrue(Movement.search_count([]))
+        Movement.check_balances()
