@@ -263,6 +263,32 @@ class UsageFile:
         sha1 = hashlib.sha1
         needed = set()
         total = 0
+
+        def quantity(cells, line, type_, present, index, column, needed_by):
+            """Seconds or KB of a row: a whole number, not negative, and
+            required by one type; returns (value, ok)"""
+            if not present:
+                if type_ == needed_by:
+                    needed.add(column)
+                    return None, False
+                return None, True
+            value = cells[index]
+            if not value:
+                if type_ == needed_by:
+                    add(line, names[column], value,
+                        'msg_usage_problem_%s_required' % column)
+                    return None, False
+                return None, True
+            try:
+                amount = int(value)
+            except ValueError:
+                add(line, names[column], value, 'msg_usage_problem_integer')
+                return None, False
+            if amount < 0:
+                add(line, names[column], value, 'msg_usage_problem_negative')
+                return None, False
+            return amount, True
+
         for cells in reader:
             line = reader.line_num
             count = len(cells)
@@ -311,49 +337,11 @@ class UsageFile:
                     else 'msg_usage_problem_start')
                 ok = False
 
-            duration = volume = None
-            if has_duration:
-                value = cells[i_duration]
-                if value:
-                    try:
-                        duration = int(value)
-                    except ValueError:
-                        add(line, names['duration'], value,
-                            'msg_usage_problem_integer')
-                        ok = False
-                    else:
-                        if duration < 0:
-                            add(line, names['duration'], value,
-                                'msg_usage_problem_negative')
-                            ok = False
-                elif type_ == 'voice':
-                    add(line, names['duration'], value,
-                        'msg_usage_problem_duration_required')
-                    ok = False
-            elif type_ == 'voice':
-                needed.add('duration')
-                ok = False
-            if has_volume:
-                value = cells[i_volume]
-                if value:
-                    try:
-                        volume = int(value)
-                    except ValueError:
-                        add(line, names['volume'], value,
-                            'msg_usage_problem_integer')
-                        ok = False
-                    else:
-                        if volume < 0:
-                            add(line, names['volume'], value,
-                                'msg_usage_problem_negative')
-                            ok = False
-                elif type_ == 'data':
-                    add(line, names['volume'], value,
-                        'msg_usage_problem_volume_required')
-                    ok = False
-            elif type_ == 'data':
-                needed.add('volume')
-                ok = False
+            duration, duration_ok = quantity(cells, line, type_,
+                has_duration, i_duration, 'duration', 'voice')
+            volume, volume_ok = quantity(cells, line, type_,
+                has_volume, i_volume, 'volume', 'data')
+            ok = ok and duration_ok and volume_ok
 
             value = cells[i_roaming]
             roaming = roamings.get(value)
