@@ -20,7 +20,7 @@ from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
-from .sql_tools import clear_cache
+from .sql_tools import as_date, clear_cache
 
 CENT = Decimal('0.01')
 KB_PER_MB = 1024
@@ -146,8 +146,10 @@ class Rating:
                 order_by=[service.subscriber, service.id]))
         return cursor.fetchall()
 
-    def _usage_from(self):
-        "Usage of the batch in the cycle not yet billed, with its plan period"
+    def _usage_totals(self):
+        """Usage summed per line, plan period and bill line kind: rows of
+        (subscriber, period, kind, units, count, charge) of the batch's
+        usage in the cycle not yet billed"""
         pool = Pool()
         Subscriber = pool.get('telecom.subscriber')
         PlanPeriod = pool.get('telecom.subscriber.plan')
@@ -163,12 +165,6 @@ class Rating:
         where = (self._in_accounts(subscriber.account)
             & (usage.start >= self.start) & (usage.start < self.end)
             & (usage.bill_line == Null))
-        return usage, period, join, where
-
-    def _usage_totals(self):
-        """Usage summed per line, plan period and bill line kind: rows of
-        (subscriber, period, kind, units, count, charge)"""
-        usage, period, join, where = self._usage_from()
         # grouped on plain columns: PostgreSQL does not match a grouped
         # expression that carries parameters
         rated = usage.charge != Null
@@ -181,6 +177,7 @@ class Rating:
         totals = defaultdict(lambda: [0, 0, Decimal(0)])
         for subscriber, period_id, type_, roaming, rated, units, count, \
                 charge in cursor:
+            # the rule of usage_kind(), which the usage links use
             if rated:
                 kind = 'rated_' + type_
             elif roaming:
@@ -209,8 +206,8 @@ class Rating:
 
     def _clip(self, start, end):
         "Days of [start, end) inside the cycle, clipped bounds"
-        start = max(_date(start) or self.start, self.start)
-        end = min(_date(end) or self.end, self.end)
+        start = max(as_date(start) or self.start, self.start)
+        end = min(as_date(end) or self.end, self.end)
         return start, end, max((end - start).days, 0)
 
     def compute(self):
@@ -414,9 +411,3 @@ class Rating:
         clear_cache(Adjustment, adjustment_ids)
         return {b: (a, amounts[a]) for a, b in bill_ids.items()}
 
-
-def _date(value):
-    "SQLite returns dates as text in some joins"
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    return value

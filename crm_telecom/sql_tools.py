@@ -1,4 +1,6 @@
 "Helpers for the set-based SQL paths (bill run, imports, balances)"
+import datetime as dt
+
 from trytond.transaction import Transaction
 
 
@@ -13,3 +15,10 @@ def clear_cache(Model, ids=None):
             else:
                 for id_ in ids:
                     cache[Model.__name__].pop(id_, None)
+
+
+def as_date(value):
+    "SQLite returns dates as text from joins and aggregates"
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value

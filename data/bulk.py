@@ -23,6 +23,7 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction
 
 from crm_telecom import identity
+from crm_telecom.sql_tools import as_date
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉晨宇浩然子轩梓涵欣怡思远佳琪一鸣文博雨桐嘉怡俊杰"
@@ -370,8 +371,8 @@ def cycle_windows(period_start):
             group_by=[subscriber.id], order_by=[subscriber.id]))
     windows = []
     for sid, start, stop in cursor:
-        start = max(_date(start), period_start)
-        stop = min(_date(stop), end)
+        start = max(as_date(start), period_start)
+        stop = min(as_date(stop), end)
         if start < stop:
             windows.append((sid, start, stop))
     return windows
@@ -503,10 +504,3 @@ def generate_adjustments(count, period_start, seed=1):
     for i in range(0, len(rows), BATCH):
         adjustments.write(rows[i:i + BATCH])
     return _finish(first, [adjustments])
-
-
-def _date(value):
-    "SQLite returns dates as text from aggregates"
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    return value
