@@ -29,8 +29,6 @@ import cProfile
 import datetime as dt
 import io
 import json
-import os
-import platform
 import pstats
 import sys
 import tempfile
@@ -47,7 +45,8 @@ for path in [ROOT, ROOT / 'bench']:
         sys.path.insert(0, str(path))
 
 from bench_subscriber import (  # noqa: E402
-    create_database, database_uri, log, pg_connect, write_config)
+    create_database, database_uri, describe_run, log, pg_connect,
+    write_config)
 
 
 def last_cycle(today=None):
@@ -918,25 +917,11 @@ def print_summary(results):
 def main(argv=None):
     args = parse_args(argv)
     uri = database_uri()
-    import trytond
     end = args.cycle + relativedelta(months=1)
-    results = {
-        'benchmark': 'billing',
-        'started': dt.datetime.now().isoformat(timespec='seconds'),
-        'subscribers': args.subscribers,
-        'usage': args.usage,
-        'adjustments': args.adjustments,
-        'period_start': args.cycle,
-        'cycle_days': (end - args.cycle).days,
-        'seed': args.seed,
-        'database': args.database,
-        'trytond': trytond.__version__,
-        'python': platform.python_version(),
-        'cpus': os.cpu_count(),
-        }
-    with pg_connect(uri, 'postgres') as conn:
-        results['postgresql'] = 'PostgreSQL ' + conn.execute(
-            'SHOW server_version').fetchone()[0]
+    results = describe_run(uri, 'billing', args,
+        subscribers=args.subscribers, usage=args.usage,
+        adjustments=args.adjustments, period_start=args.cycle,
+        cycle_days=(end - args.cycle).days)
 
     with tempfile.TemporaryDirectory(prefix='crm-bench-') as workdir:
         config_file = write_config(uri, workdir)

@@ -731,15 +731,13 @@ def print_summary(results):
         " ORM/SQL for latencies (lower is better, 1 = plain SQL)")
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    uri = database_uri()
-    rng = random.Random(args.seed)
+def describe_run(uri, benchmark, args, **figures):
+    "The head of a results file: what ran, on what, with which sizes"
     import trytond
     results = {
-        'benchmark': 'subscriber',
+        'benchmark': benchmark,
         'started': dt.datetime.now().isoformat(timespec='seconds'),
-        'subscribers': args.subscribers,
+        **figures,
         'seed': args.seed,
         'database': args.database,
         'trytond': trytond.__version__,
@@ -749,6 +747,15 @@ def main(argv=None):
     with pg_connect(uri, 'postgres') as conn:
         results['postgresql'] = 'PostgreSQL ' + conn.execute(
             'SHOW server_version').fetchone()[0]
+    return results
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    uri = database_uri()
+    rng = random.Random(args.seed)
+    results = describe_run(uri, 'subscriber', args,
+        subscribers=args.subscribers)
 
     with tempfile.TemporaryDirectory(prefix='crm-bench-') as workdir:
         config_file = write_config(uri, workdir)
