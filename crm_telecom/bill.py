@@ -180,7 +180,7 @@ class BillLine(ModelSQL, ModelView):
             label = (self.kind_string if self.kind.startswith('roaming_')
                 else gettext('crm_telecom.msg_label_%s_over' % type_))
             text = gettext('crm_telecom.msg_line_charged', label=label,
-                billable=self.billable, unit=_unit(type_, charged=True),
+                billable=self.billable, unit=_unit(type_),
                 rate=_number(self.rate), amount=amount)
         else:
             text = gettext('crm_telecom.msg_line_within',
@@ -215,5 +215,5 @@ def _quantity(type_, units):
     return str(units or 0)
 
 
-def _unit(type_, charged=False):
+def _unit(type_):
     return gettext('crm_telecom.msg_unit_%s' % type_)
