@@ -443,7 +443,7 @@ class StatementTimer:
         frame = sys._getframe(2)
         while frame:
             code = frame.f_code
-            if '/crm_telecom/' in code.co_filename:
+            if '/crm_' in code.co_filename:
                 return '%s:%d %s()' % (Path(code.co_filename).name,
                     frame.f_lineno, code.co_name)
             frame = frame.f_back
@@ -522,7 +522,7 @@ class PhaseTimer:
 
     @contextlib.contextmanager
     def installed(self, pool):
-        from crm_telecom import rating
+        from crm_billing import rating
         restore = []
         for name in self.RATING:
             original = rating.Rating.__dict__[name]

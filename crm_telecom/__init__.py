@@ -1,1 +1,0 @@
-from . import routes  # noqa: F401 (registers the HTTP routes)

@@ -20,23 +20,3 @@ class OrderError(UserError):
 
 class ExtraFieldError(ValidationError):
     pass
-
-
-class BalanceError(UserError):
-    pass
-
-
-class BillingError(UserError):
-    pass
-
-
-class UsageImportError(UserError):
-    pass
-
-
-class PaymentError(UserError):
-    pass
-
-
-class ProvisioningError(UserError):
-    pass

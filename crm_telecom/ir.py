@@ -14,12 +14,4 @@ class Cron(metaclass=PoolMeta):
                     "Cancel Expired Number Reservations"),
                 ('telecom.subscriber|apply_pending_plans',
                     "Apply Scheduled Plan Changes"),
-                ('telecom.bill.run|run_due', "Run Due Bill Cycles"),
-                ('telecom.provisioning.request|send_pending',
-                    "Send Provisioning and SMS Requests"),
-                ('telecom.account|run_dunning', "Run Dunning"),
-                ('telecom.account|restore_paid',
-                    "Restore Lines of Paid Accounts"),
-                ('telecom.account.movement|check_balances',
-                    "Check Account Balances"),
                 ])

@@ -286,22 +286,20 @@ class Order(Workflow, ModelSQL, ModelView):
     @classmethod
     @ModelView.button
     def provision(cls, orders):
-        """Hand the orders to the network: one outbox request each, written
-        in this transaction. Without a provisioning endpoint the requests
-        are acknowledged at once and the orders complete now; otherwise
-        they complete when the network acknowledges (the outbox worker or
-        the acknowledgement route). A transfer changes nothing on the
-        network and completes at once."""
-        pool = Pool()
-        Request = pool.get('telecom.provisioning.request')
+        """Hand the orders to the network. The orders it acknowledges at
+        once complete now; the others when it acknowledges them later."""
         orders = cls._start_provisioning(orders)
-        requests = Request.create_for_orders(orders)
-        acknowledged = {r.order for r in requests if r.state == 'done'}
         # completing on the acknowledgement is the system's step, not a
         # second button of the user's
         with Transaction().set_context(_check_access=False):
-            cls.complete([o for o in orders
-                    if o in acknowledged or o.type == 'transfer'])
+            cls.complete(cls._acknowledged_at_once(orders))
+
+    @classmethod
+    def _acknowledged_at_once(cls, orders):
+        """The orders that complete without waiting for the network: all
+        of them here, where no network is connected (crm_provisioning
+        sends them to it)"""
+        return orders
 
     @classmethod
     @Workflow.transition('provisioning')
@@ -314,12 +312,9 @@ class Order(Workflow, ModelSQL, ModelView):
     @Workflow.transition('done')
     def complete(cls, orders):
         "The network acknowledged: apply the orders to their lines"
-        pool = Pool()
-        Request = pool.get('telecom.provisioning.request')
         cls.check_orders(orders)
         cls.apply(orders)
         cls.write(orders, {'done_at': dt.datetime.now()})
-        Request.orders_completed(orders)
 
     @classmethod
     @ModelView.button

@@ -28,15 +28,9 @@ CREDIT_LEVELS = [
     ('d', "D - Poor"),
     ]
 OPEN_ORDER_STATES = ['draft', 'submitted', 'provisioning']
-# what the 360° view shows: enough history to answer a customer on the
-# phone without loading years of records
-BILL_CYCLES_SHOWN = 12
-PAYMENTS_SHOWN = 100
-# outbox requests still worth a look: waiting to go, or given up on
-OPEN_REQUEST_STATES = ['pending', 'sent', 'dead']
 
 
-def _grouped_ids(records):
+def grouped_ids(records):
     for sub in grouped_slice(records, 1000):
         yield [r.id for r in sub]
 
@@ -177,22 +171,6 @@ class Party(IdentityExportMixin, metaclass=PoolMeta):
         'get_line_count')
     total_balance = fields.Function(
         fields.Numeric("Total Balance", digits=(16, 2)), 'get_total_balance')
-    bills = fields.Function(fields.Many2Many(
-            'telecom.bill', None, None, "Bills", readonly=True,
-            help="Bills of the last %s cycles, newest first." %
-            BILL_CYCLES_SHOWN),
-        'get_bills')
-    payments = fields.Function(fields.Many2Many(
-            'telecom.payment', None, None, "Payments", readonly=True,
-            help="The last %s payments and top-ups, newest first." %
-            PAYMENTS_SHOWN),
-        'get_payments')
-    open_provisioning_requests = fields.Function(fields.Many2Many(
-            'telecom.provisioning.request', None, None,
-            "Open Provisioning Requests", readonly=True,
-            help="Network and SMS requests of the customer's lines that are "
-            "not acknowledged yet or were given up on."),
-        'get_open_provisioning_requests')
 
     @classmethod
     def validate_fields(cls, parties, field_names):
@@ -226,7 +204,7 @@ class Party(IdentityExportMixin, metaclass=PoolMeta):
         result = dict.fromkeys((p.id for p in parties), None)
         identifier = Identifier.__table__()
         cursor = Transaction().connection.cursor()
-        for sub_ids in _grouped_ids(parties):
+        for sub_ids in grouped_ids(parties):
             cursor.execute(*identifier.select(
                     identifier.party, identifier.code,
                     where=(identifier.type == 'cn_id')
@@ -285,7 +263,7 @@ class Party(IdentityExportMixin, metaclass=PoolMeta):
         subscriber = Subscriber.__table__()
         cursor = Transaction().connection.cursor()
         result = dict.fromkeys((p.id for p in parties), 0)
-        for sub_ids in _grouped_ids(parties):
+        for sub_ids in grouped_ids(parties):
             cursor.execute(*subscriber.select(
                     subscriber.customer, Count(subscriber.id),
                     where=subscriber.customer.in_(sub_ids)
@@ -301,7 +279,7 @@ class Party(IdentityExportMixin, metaclass=PoolMeta):
         account = Account.__table__()
         cursor = Transaction().connection.cursor()
         result = dict.fromkeys((p.id for p in parties), None)
-        for sub_ids in _grouped_ids(parties):
+        for sub_ids in grouped_ids(parties):
             cursor.execute(*account.select(
                     account.payer, Sum(account.balance),
                     where=account.payer.in_(sub_ids)
@@ -311,61 +289,4 @@ class Party(IdentityExportMixin, metaclass=PoolMeta):
             for party_id, total in cursor:
                 result[party_id] = Decimal(str(total)).quantize(
                     Decimal('0.01'))
-        return result
-
-    @classmethod
-    def get_bills(cls, parties, name):
-        pool = Pool()
-        Bill = pool.get('telecom.bill')
-        result = {p.id: [] for p in parties}
-        cycles = defaultdict(set)
-        for sub_ids in _grouped_ids(parties):
-            for row in Bill.search_read([
-                        ('payer', 'in', sub_ids),
-                        ], order=[('period_start', 'DESC'), ('id', 'DESC')],
-                    fields_names=['payer', 'period_start']):
-                # a payer with several accounts has several bills a cycle
-                seen = cycles[row['payer']]
-                if row['period_start'] not in seen:
-                    if len(seen) >= BILL_CYCLES_SHOWN:
-                        continue
-                    seen.add(row['period_start'])
-                result[row['payer']].append(row['id'])
-        return result
-
-    @classmethod
-    def get_payments(cls, parties, name):
-        pool = Pool()
-        Payment = pool.get('telecom.payment')
-        result = {p.id: [] for p in parties}
-        for sub_ids in _grouped_ids(parties):
-            for row in Payment.search_read([
-                        ('payer', 'in', sub_ids),
-                        ], order=[('date', 'DESC'), ('id', 'DESC')],
-                    fields_names=['payer']):
-                payments = result[row['payer']]
-                if len(payments) < PAYMENTS_SHOWN:
-                    payments.append(row['id'])
-        return result
-
-    @classmethod
-    def get_open_provisioning_requests(cls, parties, name):
-        pool = Pool()
-        Request = pool.get('telecom.provisioning.request')
-        result = {p.id: [] for p in parties}
-        for sub_ids in _grouped_ids(parties):
-            for row in Request.search_read([
-                        ('state', 'in', OPEN_REQUEST_STATES),
-                        ['OR',
-                            ('subscriber.customer', 'in', sub_ids),
-                            ('order.customer', 'in', sub_ids),
-                            ],
-                        ], order=[('id', 'DESC')],
-                    fields_names=['subscriber.customer', 'order.customer']):
-                # an activation request may name the order before the line
-                customers = {
-                    (row.get(path + '.') or {}).get('customer')
-                    for path in ['subscriber', 'order']}
-                for customer in customers & result.keys():
-                    result[customer].append(row['id'])
         return result

@@ -1,7 +1,10 @@
 "Helpers for the set-based SQL paths (bill run, imports, balances)"
 import datetime as dt
+from decimal import Decimal
 
 from trytond.transaction import Transaction
+
+CENT = Decimal('0.01')
 
 
 def clear_cache(Model, ids=None):
@@ -22,3 +25,10 @@ def as_date(value):
     if isinstance(value, str):
         return dt.date.fromisoformat(value[:10])
     return value
+
+
+def as_money(value):
+    "Amounts read with plain SQL, to the cent (SQLite may give floats)"
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(CENT)

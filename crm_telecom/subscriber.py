@@ -120,6 +120,13 @@ class Subscriber(IdentityExportMixin, ModelSQL, ModelView):
         return [('number.number', operator, operand, *extra)]
 
     @classmethod
+    def send_sms(cls, messages):
+        """Text lines in one batch: dicts with 'subscriber' (instance),
+        'event' and 'text'. Without a gateway (crm_provisioning) the
+        messages have nowhere to go."""
+        pass
+
+    @classmethod
     def apply_pending_plans(cls, date=None):
         "Cron: switch lines to the plan they asked for at their new cycle"
         pool = Pool()

@@ -18,7 +18,7 @@ import time
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODULES = ['crm_telecom']
+MODULES = ['crm_telecom', 'crm_provisioning', 'crm_billing', 'crm_dunning']
 SUITE_TESTS = ['tests.suite']
 
 

@@ -1,6 +1,7 @@
 import datetime as dt
 import io
 import unittest
+from unittest.mock import patch
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import SQLConstraintError, ValidationError
@@ -14,12 +15,14 @@ from crm_telecom.tests.tools import (
     setup_reference, valid_id)
 
 
-def use_network_endpoint():
-    "Orders then wait in provisioning for the network's acknowledgement"
-    Configuration = Pool().get('telecom.configuration')
-    configuration = Configuration(1)
-    configuration.provisioning_url = 'http://127.0.0.1:9/provision'
-    configuration.save()
+def network_waits(test):
+    """Orders then wait in provisioning for the network's acknowledgement,
+    as they do when crm_provisioning sends them to an endpoint"""
+    Order = Pool().get('telecom.order')
+    patcher = patch.object(Order, '_acknowledged_at_once',
+        classmethod(lambda cls, orders: []))
+    patcher.start()
+    test.addCleanup(patcher.stop)
 
 
 class IdentityTestCase(unittest.TestCase):
@@ -155,7 +158,7 @@ class CrmTelecomTestCase(ModuleTestCase):
         self.assertEqual(number.state, 'reserved')
         self.assertEqual(number.reserved_order, order)
         self.assertTrue(order.code.startswith('SO'))
-        use_network_endpoint()
+        network_waits(self)
 
         Order.submit([order])
         Order.provision([order])
@@ -225,7 +228,7 @@ class CrmTelecomTestCase(ModuleTestCase):
         regions, brands, products = setup_reference()
         suspend = order('suspend', subscriber,
             suspension_reason='customer_request')
-        use_network_endpoint()
+        network_waits(self)
         Order.submit([suspend])
         Order.provision([suspend])
         Order.fail([suspend], reason="network timeout")

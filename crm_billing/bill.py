@@ -1,0 +1,215 @@
+from decimal import Decimal
+
+from sql.aggregate import Min
+
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.model.fields import SQL_OPERATORS
+from trytond.pool import Pool
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction
+
+LINE_KINDS = [
+    ('plan_fee', "Plan Fee"),
+    ('addon_fee', "Add-on Fee"),
+    ('vas_fee', "Value-Added Service Fee"),
+    ('voice', "Voice"),
+    ('sms', "SMS"),
+    ('data', "Data"),
+    ('roaming_voice', "Roaming Voice"),
+    ('roaming_sms', "Roaming SMS"),
+    ('roaming_data', "Roaming Data"),
+    ('rated_voice', "Pre-Rated Voice"),
+    ('rated_sms', "Pre-Rated SMS"),
+    ('rated_data', "Pre-Rated Data"),
+    ('adjustment', "Adjustment"),
+    ]
+FEE_KINDS = {'plan_fee', 'addon_fee', 'vas_fee'}
+
+
+class Bill(ModelSQL, ModelView):
+    "Bill of one account for one cycle"
+    __name__ = 'telecom.bill'
+    _rec_name = 'code'
+
+    code = fields.Char("Code", readonly=True)
+    account = fields.Many2One('telecom.account', "Account", required=True,
+        ondelete='RESTRICT', readonly=True)
+    payer = fields.Many2One('party.party', "Payer", required=True,
+        ondelete='RESTRICT', readonly=True)
+    run = fields.Many2One('telecom.bill.run', "Bill Run", readonly=True,
+        ondelete='RESTRICT')
+    period_start = fields.Date("From", required=True, readonly=True)
+    period_end = fields.Date("To", required=True, readonly=True,
+        help="Last day of the cycle.")
+    date = fields.Date("Issued", required=True, readonly=True)
+    due_date = fields.Date("Due", required=True, readonly=True)
+    amount = fields.Numeric("Amount", digits=(16, 2), required=True,
+        readonly=True)
+    state = fields.Selection([
+            ('issued', "Issued"),
+            ('paid', "Paid"),
+            ], "State", required=True, readonly=True)
+    lines = fields.One2Many('telecom.bill.line', 'bill', "Lines",
+        readonly=True, order=[('subscriber', 'ASC'), ('sequence', 'ASC'),
+            ('id', 'ASC')])
+    state_string = state.translated('state')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints = [
+            ('account_period_unique', Unique(t, t.account, t.period_start),
+                'crm_billing.msg_bill_account_period_unique'),
+            ]
+        cls._sql_indexes.update({
+                Index(t, (t.code, Index.Equality(cardinality='high'))),
+                Index(t, (t.payer, Index.Range())),
+                Index(t, (t.run, Index.Range())),
+                Index(t, (t.state, Index.Equality(cardinality='low')),
+                    where=t.state == 'issued'),
+                })
+        cls._order = [('period_start', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def default_state(cls):
+        return 'issued'
+
+    @classmethod
+    def notify_issued(cls, bill_ids):
+        "SMS to one line of each account that has something to pay"
+        pool = Pool()
+        Subscriber = pool.get('telecom.subscriber')
+        bill = cls.__table__()
+        subscriber = Subscriber.__table__()
+        cursor = Transaction().connection.cursor()
+        # the first live line of each account, in the same query
+        first_line = subscriber.select(Min(subscriber.id),
+            where=(subscriber.account == bill.account)
+            & subscriber.state.in_(['active', 'suspended']))
+        messages = []
+        # small slices: browse() of thousands of ids costs n² in checks
+        for sub_ids in grouped_slice(bill_ids, 500):
+            cursor.execute(*bill.select(bill.period_start, bill.period_end,
+                    bill.amount, bill.due_date, first_line,
+                    where=SQL_OPERATORS['in'](bill.id, list(sub_ids))
+                    & (bill.amount > 0)))
+            rows = [r for r in cursor if r[-1] is not None]
+            for (start, end, amount, due, _), line in zip(rows,
+                    Subscriber.browse([r[-1] for r in rows])):
+                messages.append({
+                        'subscriber': line,
+                        'event': 'bill_issued',
+                        'text': gettext('crm_billing.msg_sms_bill_issued',
+                            period='%s ~ %s' % (start, end),
+                            amount=_number(amount), due=due),
+                        })
+        Subscriber.send_sms(messages)
+
+
+class BillLine(ModelSQL, ModelView):
+    "Bill line: one charge and the reason for it"
+    __name__ = 'telecom.bill.line'
+
+    bill = fields.Many2One('telecom.bill', "Bill", required=True,
+        ondelete='CASCADE', readonly=True)
+    subscriber = fields.Many2One('telecom.subscriber', "Line",
+        ondelete='RESTRICT', readonly=True)
+    sequence = fields.Integer("Sequence", readonly=True)
+    kind = fields.Selection(LINE_KINDS, "Kind", required=True,
+        readonly=True)
+    product = fields.Many2One('product.template', "Plan or Service",
+        ondelete='RESTRICT', readonly=True)
+    start_date = fields.Date("From", readonly=True)
+    end_date = fields.Date("Until", readonly=True,
+        help="First day not covered.")
+    days = fields.Integer("Days", readonly=True)
+    cycle_days = fields.Integer("Days in Cycle", readonly=True)
+    quantity = fields.Integer("Used", readonly=True,
+        help="Minutes, messages or KB used.")
+    included = fields.Integer("Included in Plan", readonly=True)
+    addon_included = fields.Integer("Included in Add-ons", readonly=True)
+    billable = fields.Integer("Charged Units", readonly=True,
+        help="Minutes, messages or MB charged.")
+    rate = fields.Numeric("Rate", digits=(16, 4), readonly=True)
+    amount = fields.Numeric("Amount", digits=(16, 2), required=True,
+        readonly=True)
+    adjustment = fields.Many2One('telecom.bill.adjustment', "Adjustment",
+        readonly=True, ondelete='RESTRICT')
+    usages = fields.One2Many('telecom.usage', 'bill_line', "Usage",
+        readonly=True)
+    description = fields.Function(fields.Char("Why"), 'get_description')
+    kind_string = kind.translated('kind')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('bill')
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.bill, Index.Range())),
+                Index(t, (t.subscriber, Index.Range())),
+                })
+        cls._order = [('bill', 'DESC'), ('sequence', 'ASC'), ('id', 'ASC')]
+
+    def get_description(self, name):
+        amount = _number(self.amount)
+        if self.kind in FEE_KINDS:
+            if self.days is not None and self.days < self.cycle_days:
+                return gettext('crm_billing.msg_line_fee_prorated',
+                    label=self.kind_string, product=self.product.rec_name,
+                    rate=_number(self.rate), days=self.days,
+                    cycle_days=self.cycle_days, amount=amount)
+            return gettext('crm_billing.msg_line_fee',
+                label=self.kind_string, product=self.product.rec_name,
+                amount=amount)
+        if self.kind == 'adjustment':
+            return gettext('crm_billing.msg_line_adjustment',
+                reason=self.adjustment.reason if self.adjustment else '',
+                amount=amount)
+        type_ = self.kind.split('_')[-1]
+        if self.kind.startswith('rated_'):
+            return gettext('crm_billing.msg_line_rated',
+                label=self.kind_string, count=self.billable, amount=amount)
+        if self.kind.startswith('roaming_') or self.billable:
+            label = (self.kind_string if self.kind.startswith('roaming_')
+                else gettext('crm_billing.msg_label_%s_over' % type_))
+            text = gettext('crm_billing.msg_line_charged', label=label,
+                billable=self.billable, unit=_unit(type_),
+                rate=_number(self.rate), amount=amount)
+        else:
+            text = gettext('crm_billing.msg_line_within',
+                label=self.kind_string,
+                quantity=_quantity(type_, self.quantity),
+                unit=_unit(type_))
+        # the detail says which allowances covered the rest
+        if not self.kind.startswith('roaming_') and (
+                self.billable or self.addon_included):
+            text += gettext('crm_billing.msg_line_usage_detail',
+                quantity=_quantity(type_, self.quantity),
+                included=_quantity(type_, self.included or 0),
+                addon=_quantity(type_, self.addon_included or 0),
+                unit=_unit(type_))
+        return text
+
+
+def _number(value):
+    "Money and rates the way a bill prints them: 0.19, 7.03, 18.00"
+    if value is None:
+        return '0.00'
+    value = Decimal(value).normalize()
+    if value.as_tuple().exponent > -2:
+        value = value.quantize(Decimal('0.01'))
+    return '{:f}'.format(value)
+
+
+def _quantity(type_, units):
+    "Data is counted in KB and shown in MB"
+    if type_ == 'data':
+        return '{:.1f}'.format((units or 0) / 1024)
+    return str(units or 0)
+
+
+def _unit(type_):
+    return gettext('crm_billing.msg_unit_%s' % type_)

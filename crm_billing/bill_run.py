@@ -1,0 +1,223 @@
+import datetime as dt
+
+from dateutil.relativedelta import relativedelta
+from sql.aggregate import Count
+from sql.operators import Exists
+
+from trytond.i18n import gettext
+from trytond.model import ModelSQL, ModelView, Unique, Workflow, fields
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+
+from .exceptions import BillingError
+from .rating import Rating
+from crm_telecom.sql_tools import clear_cache
+
+BATCH_SIZE = 2000
+
+
+class BillRun(Workflow, ModelSQL, ModelView):
+    """Bill run: every account whose cycle starts on a date.
+
+    Accounts are billed in batches, one transaction each: a run that stops
+    half-way goes on from the first account without a bill, and a run that
+    is done finds nothing left to bill."""
+    __name__ = 'telecom.bill.run'
+
+    period_start = fields.Date("Cycle Start", required=True,
+        states={'readonly': Eval('state') != 'draft'},
+        help="Accounts whose bill cycle day is this day are billed for "
+        "the month that starts here.")
+    period_end = fields.Function(fields.Date("Cycle End"),
+        'on_change_with_period_end')
+    state = fields.Selection([
+            ('draft', "Draft"),
+            ('running', "Running"),
+            ('done', "Done"),
+            ], "State", required=True, readonly=True, sort=False)
+    accounts_total = fields.Integer("Accounts", readonly=True)
+    accounts_done = fields.Integer("Accounts Billed", readonly=True)
+    progress = fields.Function(fields.Float("Progress"), 'get_progress')
+    started_at = fields.DateTime("Started", readonly=True)
+    finished_at = fields.DateTime("Finished", readonly=True)
+    bills = fields.One2Many('telecom.bill', 'run', "Bills", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints = [
+            ('period_start_unique', Unique(t, t.period_start),
+                'crm_billing.msg_bill_run_unique'),
+            ]
+        cls._order = [('period_start', 'DESC'), ('id', 'DESC')]
+        cls._transitions |= {
+            ('draft', 'running'),
+            ('running', 'done'),
+            }
+        cls._buttons.update({
+                'start': {
+                    'invisible': Eval('state') != 'draft',
+                    'icon': 'tryton-launch',
+                    'depends': ['state'],
+                    },
+                'resume': {
+                    'invisible': Eval('state') != 'running',
+                    'icon': 'tryton-refresh',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'draft'
+
+    @classmethod
+    def default_accounts_total(cls):
+        return 0
+
+    @classmethod
+    def default_accounts_done(cls):
+        return 0
+
+    @fields.depends('period_start')
+    def on_change_with_period_end(self, name=None):
+        if self.period_start:
+            return (self.period_start + relativedelta(months=1)
+                - dt.timedelta(days=1))
+
+    def get_progress(self, name):
+        if self.state == 'done':
+            return 1.0
+        if not self.accounts_total:
+            return 0.0
+        return self.accounts_done / self.accounts_total
+
+    def get_rec_name(self, name):
+        return '%s ~ %s' % (self.period_start, self.period_end or '')
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return [('period_start',) + tuple(clause[1:])]
+
+    @classmethod
+    def validate_fields(cls, runs, field_names):
+        super().validate_fields(runs, field_names)
+        for run in runs:
+            if run.period_start and run.period_start.day > 28:
+                raise BillingError(gettext(
+                        'crm_billing.msg_bill_run_day',
+                        date=run.period_start))
+
+    @property
+    def _end(self):
+        "First day after the cycle"
+        return self.period_start + relativedelta(months=1)
+
+    def _accounts_query(self, pending=True):
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Bill = pool.get('telecom.bill')
+        account = Account.__table__()
+        bill = Bill.__table__()
+        where = account.bill_cycle_day == self.period_start.day
+        if pending:
+            where &= ~Exists(bill.select(bill.id,
+                    where=(bill.account == account.id)
+                    & (bill.period_start == self.period_start)))
+        return account, where
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('running')
+    def start(cls, runs):
+        "Count the accounts and bill them in the background"
+        cls._prepare(runs)
+        cls.__queue__.process(runs)
+
+    @classmethod
+    def _prepare(cls, runs):
+        cursor = Transaction().connection.cursor()
+        for run in runs:
+            account, where = run._accounts_query(pending=False)
+            cursor.execute(*account.select(Count(account.id), where=where))
+            run.accounts_total, = cursor.fetchone()
+            run.accounts_done = 0
+            run.started_at = dt.datetime.now()
+            run.state = 'running'
+        cls.save(runs)
+
+    @classmethod
+    @ModelView.button
+    def resume(cls, runs):
+        "Go on after a crash: accounts already billed are left alone"
+        cls.__queue__.process([r for r in runs if r.state == 'running'])
+
+    @classmethod
+    def process(cls, runs, commit=True, batch_size=BATCH_SIZE):
+        """Bill every pending account, one batch per transaction when
+        commit is set (queue, cron and command line)"""
+        transaction = Transaction()
+        cls._prepare([r for r in runs if r.state == 'draft'])
+        for run in runs:
+            while run.bill_batch(batch_size):
+                if commit:
+                    transaction.commit()
+            run.finish()
+            if commit:
+                transaction.commit()
+
+    def bill_batch(self, size=BATCH_SIZE):
+        "Bill the next batch of accounts without a bill; returns how many"
+        pool = Pool()
+        Configuration = pool.get('telecom.configuration')
+        Bill = pool.get('telecom.bill')
+        cursor = Transaction().connection.cursor()
+        account, where = self._accounts_query()
+        cursor.execute(*account.select(account.id, where=where,
+                order_by=[account.id], limit=size))
+        account_ids = [r[0] for r in cursor.fetchall()]
+        if not account_ids:
+            return 0
+        end = self._end
+        issue_date = pool.get('ir.date').today()
+        due_date = max(end, issue_date) + dt.timedelta(
+            days=Configuration(1).bill_due_days)
+        bills = Rating(self.id, self.period_start, end, account_ids).bill(
+            issue_date, due_date)
+        Bill.notify_issued(list(bills))
+        table = self.__table__()
+        cursor.execute(*table.update([table.accounts_done],
+                [table.accounts_done + len(account_ids)],
+                where=table.id == self.id))
+        clear_cache(self.__class__, [self.id])
+        return len(account_ids)
+
+    def finish(self):
+        table = self.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update([table.state, table.finished_at],
+                ['done', dt.datetime.now()],
+                where=(table.id == self.id) & (table.state != 'done')))
+        if cursor.rowcount and Transaction().user:
+            # the bell of whoever pressed Start
+            self.notify_user([self], 'tryton-info',
+                gettext('crm_billing.msg_bill_run_done', run=self.rec_name,
+                    count=self.accounts_total))
+        clear_cache(self.__class__, [self.id])
+
+    @classmethod
+    def run_due(cls, date=None, commit=True):
+        """Cron and command line: bill the cycles that ended yesterday
+        (cycle days 1 to 28)"""
+        date = date or Pool().get('ir.date').today()
+        if date.day > 28:
+            return []
+        period_start = date - relativedelta(months=1)
+        runs = cls.search([('period_start', '=', period_start)])
+        if not runs:
+            runs = cls.create([{'period_start': period_start}])
+        runs = [r for r in runs if r.state != 'done']
+        cls.process(runs, commit=commit)
+        return runs

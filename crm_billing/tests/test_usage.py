@@ -1,0 +1,425 @@
+"Import of usage record files (CSV)"
+import datetime as dt
+import unittest
+from decimal import Decimal as D
+
+from trytond.pool import Pool
+from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.transaction import Transaction
+
+from crm_billing.exceptions import UsageImportError
+from crm_telecom.tests.tools import (
+    activation, create_customer, line_since, setup_reference)
+from crm_billing.usage_import import detect_encoding
+from data.usage_csv import COLUMNS, csv_bytes, generate_rows
+
+SINCE = dt.date(2026, 10, 1)
+
+
+def at(day, hour=10, minute=0, second=0):
+    return dt.datetime(2026, 11, day, hour, minute, second)
+
+
+def call(number, start, duration, **values):
+    return {'number': number, 'type': 'voice', 'start': start,
+        'duration': duration, 'other_party': '13912345678', **values}
+
+
+class UsageImportTestCase(unittest.TestCase):
+    "Usage file import"
+
+    @classmethod
+    def setUpClass(cls):
+        activate_module('crm_billing')
+
+    def line(self, number='13800138000', since=SINCE, until=None):
+        "A line in service from since (until its termination date)"
+        subscriber = line_since(since, number=number)
+        if until:
+            subscriber.termination_date = until
+            subscriber.save()
+        return subscriber
+
+    def usages(self, **domain):
+        Usage = Pool().get('telecom.usage')
+        return Usage.search([(k, '=', v) for k, v in domain.items()],
+            order=[('start', 'ASC'), ('id', 'ASC')])
+
+    def sample(self):
+        "One call, one message, one data session (roaming, pre-rated)"
+        return [
+            call('13800138000', at(3, 9, 15), 61, record_id='R1'),
+            {'record_id': 'R2', 'number': '13800138000', 'type': 'sms',
+                'start': at(3, 9, 20), 'other_party': '10086'},
+            {'record_id': 'R3', 'number': '13800138000', 'type': 'data',
+                'start': at(4), 'duration': 600, 'volume': 2048,
+                'roaming': True, 'charge': '3.50'},
+            ]
+
+    def check_sample(self, subscriber):
+        voice, sms, data = self.usages()
+        self.assertEqual([u.subscriber for u in (voice, sms, data)],
+            [subscriber] * 3)
+        self.assertEqual((voice.type, voice.start, voice.duration,
+                voice.units, voice.other_party, voice.roaming,
+                voice.charge), ('voice', at(3, 9, 15), 61, 2,
+                '13912345678', False, None))
+        self.assertEqual((sms.type, sms.units, sms.other_party),
+            ('sms', 1, '10086'))
+        self.assertEqual((data.type, data.volume, data.units, data.roaming,
+                data.charge), ('data', 2048, 2048, True, D('3.50')))
+        self.assertEqual([u.source_key for u in (voice, sms, data)],
+            ['R1', 'R2', 'R3'])
+
+    # --- encodings and headers ---------------------------------------------
+
+    @with_transaction()
+    def test_chinese_encodings(self):
+        "UTF-8, UTF-8 with BOM and GBK files with Chinese headers import"
+        Usage = Pool().get('telecom.usage')
+        subscriber = self.line()
+        for encoding, detected in [('utf-8', 'utf-8'),
+                ('utf-8-sig', 'utf-8-sig'), ('gbk', 'gb18030')]:
+            with self.subTest(encoding=encoding):
+                data = csv_bytes(self.sample(), encoding=encoding,
+                    chinese=True, columns=COLUMNS)
+                self.assertIn('号码', data.decode(encoding))
+                self.assertEqual(detect_encoding(data), detected)
+                self.assertEqual(Usage.import_csv(data), (3, 0))
+                self.check_sample(subscriber)
+                Usage.delete(Usage.search([]))
+
+    @with_transaction()
+    def test_english_headers(self):
+        "English headers and values, in any order, extra columns ignored"
+        Usage = Pool().get('telecom.usage')
+        subscriber = self.line()
+        columns = ['start', 'type', 'number', 'other_party', 'duration',
+            'volume', 'roaming', 'charge', 'record_id', 'cell_id']
+        rows = self.sample()
+        for row in rows:
+            row['cell_id'] = 'C-4711'
+        self.assertEqual(Usage.import_csv(
+                csv_bytes(rows, columns=columns)), (3, 0))
+        self.check_sample(subscriber)
+
+    @with_transaction()
+    def test_formats(self):
+        "Start times with '/' or 'T', units in headers, loose flags"
+        Usage = Pool().get('telecom.usage')
+        self.line()
+        data = ('号码,类型,开始时间,时长(秒),流量（KB）,漫游\n'
+            '138 0013 8000,语音,2026/11/3 9:05,59,,Y\n'
+            '+8613800138000,上网,2026-11-03T09:06:07,,10,否\n'
+            '13800138000,VOICE,2026/11/03 09:07:00,120,,true\n'
+            ).encode('utf-8')
+        self.assertEqual(Usage.import_csv(data), (3, 0))
+        first, second, third = self.usages()
+        self.assertEqual((first.start, first.units, first.roaming),
+            (dt.datetime(2026, 11, 3, 9, 5), 1, True))
+        self.assertEqual((second.type, second.start, second.units,
+                second.roaming), ('data', at(3, 9, 6, 7), 10, False))
+        self.assertEqual((third.type, third.units, third.roaming),
+            ('voice', 2, True))
+        # no record id: the key is a hash of the record's fields
+        self.assertEqual(len(first.source_key), 40)
+
+    # --- units ------------------------------------------------------------
+
+    @with_transaction()
+    def test_units(self):
+        "Voice counts started minutes, SMS one, data KB"
+        Usage = Pool().get('telecom.usage')
+        self.line()
+        rows = [call('13800138000', at(3, 10, m), d)
+            for m, d in enumerate([0, 1, 59, 60, 61, 3600])]
+        rows.append({'number': '13800138000', 'type': 'data',
+                'start': at(4), 'volume': 1500})
+        Usage.import_csv(csv_bytes(rows, columns=COLUMNS))
+        self.assertEqual([u.units for u in self.usages()],
+            [0, 1, 1, 1, 2, 60, 1500])
+
+    @with_transaction()
+    def test_pre_rated(self):
+        "A charge in the file is kept as the record's charge"
+        Usage = Pool().get('telecom.usage')
+        self.line()
+        rows = [call('13800138000', at(3), 30, charge='0.39'),
+            call('13800138000', at(4), 30, charge='0'),
+            call('13800138000', at(5), 30)]
+        Usage.import_csv(csv_bytes(rows, columns=COLUMNS))
+        self.assertEqual([u.charge for u in self.usages()],
+            [D('0.39'), D('0.00'), None])
+
+    # --- problems ---------------------------------------------------------
+
+    @with_transaction()
+    def test_bad_rows(self):
+        "Every bad row is reported with line, field and value; none written"
+        Usage = Pool().get('telecom.usage')
+        self.line()
+        self.line('13900139000', until=dt.date(2026, 11, 10))
+        data = ('号码,类型,开始时间,时长,流量,对端号码,漫游,费用\n'
+            '13800138000,语音,2026-11-03 10:00:00,61,,10086,否,\n'
+            '1380013800,语音,2026-11-03 10:00:00,61,,,,\n'
+            '13700137000,语音,2026-11-03 10:00:00,61,,,,\n'
+            '13800138000,彩信,2026-11-03 10:00:00,,,,,\n'
+            '13800138000,短信,2026-11-31 10:00:00,,,,,\n'
+            '13800138000,语音,2026-11-03 10:00:00,-5,,,,\n'
+            '13800138000,语音,2026-11-03 10:00:00,,,,,\n'
+            '13800138000,流量,2026-11-03 10:00:00,,,,,\n'
+            '13800138000,流量,2026-11-03 10:00:00,,1.5,,,\n'
+            '13800138000,短信,2026-11-03 10:00:00,,,,也许,\n'
+            '13800138000,短信,2026-11-03 10:00:00,,,,,-1\n'
+            '13800138000,短信,2026-11-03 10:00:00,,,,,0.001\n'
+            '13800138000,短信,2026-09-30 23:59:59,,,,,\n'
+            '13900139000,短信,2026-11-11 00:00:00,,,,,\n'
+            '13900139000,短信,2026-11-10 23:59:59,,,,,\n'
+            '13800138000,短信,2026-11-03 10:00:00,,,,,1,extra\n'
+            ).encode('gbk')
+        with self.assertRaises(UsageImportError) as cm:
+            Usage.import_csv(data)
+        message = cm.exception.message
+        self.assertIn('14 problems', message)
+        for expected in [
+                'Line 3, field "号码", value "1380013800": '
+                'not an 11-digit mobile number',
+                'Line 4, field "号码", value "13700137000": unknown number',
+                'Line 5, field "类型", value "彩信": unknown type',
+                'Line 6, field "开始时间", value "2026-11-31 10:00:00": '
+                'not a date and time',
+                'Line 7, field "时长", value "-5": must not be negative',
+                'Line 8, field "时长", value "": a call needs its duration',
+                'Line 9, field "流量", value "": a data session needs',
+                'Line 10, field "流量", value "1.5": not a whole number',
+                'Line 11, field "漫游", value "也许": not a roaming flag',
+                'Line 12, field "费用", value "-1": not an amount',
+                'Line 13, field "费用", value "0.001": not an amount',
+                'Line 14, field "号码", value "13800138000": the number '
+                'had no line in service on 2026-09-30',
+                'Line 15, field "号码", value "13900139000": the number '
+                'had no line in service on 2026-11-11',
+                'Line 17: the row has 9 cells but the header has 8',
+                ]:
+            self.assertIn(expected, message)
+        self.assertNotIn('Line 2,', message)
+        self.assertNotIn('Line 16', message)
+        # in line order
+        self.assertLess(message.index('Line 3,'), message.index('Line 4,'))
+        self.assertLess(message.index('Line 14,'), message.index('Line 17'))
+        self.assertEqual(Usage.search_count([]), 0)
+
+    @with_transaction()
+    def test_many_problems(self):
+        "The first 20 problems are listed, then how many more"
+        Usage = Pool().get('telecom.usage')
+        self.line()
+        rows = [call('13800138000', at(3, 10, m), 'x') for m in range(25)]
+        with self.assertRaises(UsageImportError) as cm:
+            Usage.import_csv(csv_bytes(rows, columns=COLUMNS))
+        message = cm.exception.message
+        self.assertIn('25 problems', message)
+        self.assertIn('Line 21,', message)
+        self.assertNotIn('Line 22,', message)
+        self.assertIn('and 5 more', message)
+
+    @with_transaction()
+    def test_missing_columns(self):
+        "Missing columns are named once, on the header line"
+        Usage = Pool().get('telecom.usage')
+        self.line()
+        for data, expected in [
+                (b'number,start,duration\n13800138000,'
+                    b'2026-11-03 10:00:00,5\n',
+                    ['Line 1: column type / 类型 is missing']),
+                (b'number,type,start\n13800138000,voice,'
+                    b'2026-11-03 10:00:00\n13800138000,data,'
+                    b'2026-11-03 10:00:00\n',
+                    ['Line 1: column duration / 时长 is missing',
+                        'Line 1: column volume / 流量 is missing']),
+                (b'', ['Line 1: no header row']),
+                (b'a,b\n1,2\n', ['Line 1: no header row']),
+                ]:
+            with self.subTest(data=data):
+                with self.assertRaises(UsageImportError) as cm:
+                    Usage.import_csv(data)
+                for text in expected:
+                    self.assertIn(text, cm.exception.message)
+        self.assertEqual(Usage.search_count([]), 0)
+
+    @with_transaction()
+    def test_not_text(self):
+        "A file that is neither UTF-8 nor GBK is refused"
+        Usage = Pool().get('telecom.usage')
+        with self.assertRaises(UsageImportError) as cm:
+            Usage.import_csv(b'number,type\n\x81\x20\xff\xff')
+        self.assertIn('neither UTF-8 nor GBK', cm.exception.message)
+
+    # --- duplicates -----------------------------------------------------
+
+    @with_transaction()
+    def test_reimport(self):
+        "Importing a file again adds nothing; repeats in a file are skipped"
+        Usage = Pool().get('telecom.usage')
+        self.line()
+        rows = list(generate_rows(['13800138000'], dt.date(2026, 11, 1),
+                dt.date(2026, 11, 30), 300, seed=3, record_ids=False))
+        data = csv_bytes(rows + rows[:10], columns=COLUMNS)
+        self.assertEqual(Usage.import_csv(data), (300, 10))
+        self.assertEqual(Usage.import_csv(data), (0, 310))
+        # the same records in a Chinese GBK file have the same keys
+        self.assertEqual(Usage.import_csv(csv_bytes(rows, encoding='gbk',
+                    chinese=True, columns=COLUMNS)), (0, 300))
+        more = list(generate_rows(['13800138000'], dt.date(2026, 11, 1),
+                dt.date(2026, 11, 30), 5, seed=4, record_ids=False))
+        self.assertEqual(Usage.import_csv(csv_bytes(rows[:5] + more,
+                    columns=COLUMNS)), (5, 5))
+        self.assertEqual(Usage.search_count([]), 305)
+
+    # --- line of the day --------------------------------------------------
+
+    @with_transaction()
+    def test_number_changed_hands(self):
+        "Records go to the line that had the number on the day of use"
+        pool = Pool()
+        Usage = pool.get('telecom.usage')
+        Subscriber = pool.get('telecom.subscriber')
+        old = self.line(since=dt.date(2025, 1, 1),
+            until=dt.date(2026, 6, 30))
+        Subscriber.write([old], {'state': 'terminated'})
+        Number = pool.get('telecom.number')
+        Number.write([old.number], {'state': 'available'})
+        Order = pool.get('telecom.order')
+        regions, brands, products = setup_reference()
+        order = activation(create_customer(sequence=77), old.number,
+            brands['SZX'], products["神州行 18元畅聊卡"])
+        Order.process([order])
+        new = order.subscriber
+        new.activation_date = dt.date(2026, 10, 1)
+        new.save()
+        rows = [call('13800138000', dt.datetime(2026, 6, 30, 23, 0), 60),
+            call('13800138000', at(2), 60)]
+        self.assertEqual(Usage.import_csv(csv_bytes(rows, columns=COLUMNS)),
+            (2, 0))
+        self.assertEqual([u.subscriber for u in self.usages()], [old, new])
+
+    @with_transaction()
+    def test_batches(self):
+        "Numbers and keys are looked up by batches, never one by one"
+        from unittest.mock import patch
+        from crm_billing import usage_import
+        Usage = Pool().get('telecom.usage')
+        numbers = ['1380013800%d' % i for i in range(5)]
+        lines = [self.line(n) for n in numbers]
+        rows = list(generate_rows(numbers, dt.date(2026, 11, 1),
+                dt.date(2026, 11, 30), 50, seed=5))
+        data = csv_bytes(rows, columns=COLUMNS)
+        executed = []
+        cursor_class = type(Transaction().connection.cursor())
+        execute = cursor_class.execute
+
+        def count(cursor, *args, **kwargs):
+            executed.append(args[0])
+            return execute(cursor, *args, **kwargs)
+        with patch.object(usage_import, 'NUMBER_BATCH', 2), \
+                patch.dict(usage_import.KEY_BATCH,
+                    {'postgresql': 7, 'sqlite': 7}), \
+                patch.object(cursor_class, 'execute', count):
+            self.assertEqual(Usage.import_csv(data), (50, 0))
+        selects = [q for q in executed if isinstance(q, str)
+            and q.lstrip().startswith('SELECT')]
+        self.assertEqual(
+            len([q for q in selects if '"telecom_number"' in q]), 3)
+        self.assertEqual(
+            len([q for q in selects if '"source_key"' in q]), 8)
+        by_number = {l.number.number: l for l in lines}
+        for usage in self.usages():
+            row, = [r for r in rows if r['record_id'] == usage.source_key]
+            self.assertEqual(usage.subscriber, by_number[row['number']])
+
+    # --- the import record and its button ---------------------------------
+
+    @with_transaction()
+    def test_import_button(self):
+        "A billing operator imports a file from the import record"
+        pool = Pool()
+        UsageImport = pool.get('telecom.usage.import')
+        Usage = pool.get('telecom.usage')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        self.line()
+        billing, = User.create([{'login': 'billing',
+                    'groups': [('add', [ModelData.get_id(
+                                    'crm_telecom', 'group_billing')])]}])
+        data = csv_bytes(self.sample(), encoding='gbk', chinese=True,
+            columns=COLUMNS)
+        with Transaction().set_user(billing.id), \
+                Transaction().set_context(_check_access=True):
+            import_, = UsageImport.create([{'name': '话单-202611.csv',
+                        'file': data}])
+            UsageImport.import_([import_])
+        import_ = UsageImport(import_.id)
+        self.assertEqual((import_.state, import_.encoding, import_.rows,
+                import_.imported, import_.skipped, import_.imported_by),
+            ('done', 'gb18030', 3, 3, 0, billing))
+        self.assertTrue(import_.imported_at)
+        self.assertEqual(sorted(Usage.search([('import_', '=', import_.id)])),
+            sorted(self.usages()))
+        self.assertEqual(Usage.search_count([('billed', '=', False)]), 3)
+        self.assertEqual(Usage.search_count([('billed', '=', True)]), 0)
+
+        # a done import is neither imported again nor deleted
+        with self.assertRaises(UsageImportError):
+            Usage.import_csv(data, import_=import_)
+        with self.assertRaises(UsageImportError):
+            UsageImport.delete([import_])
+
+        # the same file again: everything skipped
+        again, = UsageImport.create([{'name': 'again.csv', 'file': data}])
+        UsageImport.import_([again])
+        self.assertEqual((again.rows, again.imported, again.skipped),
+            (3, 0, 3))
+
+    @with_transaction()
+    def test_import_button_bad_file(self):
+        "A bad file leaves the import a draft and writes nothing"
+        pool = Pool()
+        UsageImport = pool.get('telecom.usage.import')
+        Usage = pool.get('telecom.usage')
+        import_, = UsageImport.create([{'name': 'bad.csv',
+                    'file': b'number,type,start\n13800138000,voice,x\n'}])
+        with self.assertRaises(UsageImportError) as cm:
+            UsageImport.import_([import_])
+        self.assertIn('Line 2, field "number", value "13800138000": '
+            'unknown number', cm.exception.message)
+        self.assertIn('Line 2, field "start", value "x"',
+            cm.exception.message)
+        # problems of a line in the order of its columns
+        self.assertLess(cm.exception.message.index('field "number"'),
+            cm.exception.message.index('field "start"'))
+        self.assertEqual(import_.state, 'draft')
+        self.assertEqual(Usage.search_count([]), 0)
+
+    @with_transaction()
+    def test_import_access(self):
+        "A call-centre agent can read usage but not import it"
+        pool = Pool()
+        UsageImport = pool.get('telecom.usage.import')
+        Usage = pool.get('telecom.usage')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        from trytond.model.exceptions import AccessError
+        agent, = User.create([{'login': 'agent',
+                    'groups': [('add', [ModelData.get_id(
+                                    'crm_telecom', 'group_call_centre')])]}])
+        with Transaction().set_user(agent.id), \
+                Transaction().set_context(_check_access=True):
+            Usage.search([])
+            with self.assertRaises(AccessError):
+                UsageImport.create([{'name': 'x.csv', 'file': b'x'}])
+            with self.assertRaises(AccessError):
+                Usage.import_csv(b'number,type,start\n')
+
+
+def load_tests(loader, tests, pattern):
+    return loader.loadTestsFromTestCase(UsageImportTestCase)

@@ -1,0 +1,675 @@
+"Payments, balances, dunning, suspension for arrears and restoration"
+import datetime as dt
+import functools
+import io
+import unittest
+from decimal import Decimal as D
+from unittest.mock import patch
+
+from trytond.model.exceptions import AccessButtonError
+from trytond.pool import Pool
+from trytond.tests.test_tryton import (
+    activate_module, drop_db, with_transaction)
+from trytond.transaction import Transaction
+
+from crm_dunning import dunning
+from crm_billing.exceptions import BalanceError, PaymentError
+from crm_telecom.tests.tools import (
+    activation, create_account, create_bill, create_customer, create_numbers,
+    create_payment, order, setup_reference)
+
+
+def scenario(func):
+    """A test in one rolled-back transaction, after which every balance
+    must still be the sum of its movements"""
+    @functools.wraps(func)
+    def wrapper(self, *args, **kwargs):
+        result = func(self, *args, **kwargs)
+        Pool().get('telecom.account.movement').check_balances()
+        return result
+    return with_transaction()(wrapper)
+
+
+def today():
+    return Pool().get('ir.date').today()
+
+
+def days_ago(days):
+    return today() - dt.timedelta(days=days)
+
+
+class PaymentTestCase(unittest.TestCase):
+    "Payments, dunning and restoration"
+
+    @classmethod
+    def setUpClass(cls):
+        activate_module('crm_dunning')
+
+    @classmethod
+    def tearDownClass(cls):
+        drop_db()
+
+    def setUp(self):
+        super().setUp()
+        # every SMS the dunning sends, whether or not an outbox exists
+        self.messages = []
+        real = dunning.notify
+
+        def record(messages):
+            self.messages.extend(messages)
+            return real(messages)
+        patcher = patch.object(dunning, 'notify', side_effect=record)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    # --- fixtures ---------------------------------------------------------
+
+    def line(self, number='13800138000', payment_type='postpaid',
+            account=None, services=(), sequence=None):
+        "An active line on its own account, with value-added services"
+        pool = Pool()
+        Order = pool.get('telecom.order')
+        regions, brands, products = setup_reference()
+        customer = (account.payer if account else create_customer(
+                sequence=sequence or int(number[-3:]) + 1))
+        account = account or create_account(customer,
+            payment_type=payment_type)
+        number, = create_numbers(number)
+        activate = activation(customer, number, brands['SZX'],
+            products["神州行 18元畅聊卡"], account=account)
+        Order.process([activate])
+        subscriber = activate.subscriber
+        adds = [order('add_service', subscriber, service=products[name])
+            for name in services]
+        Order.process(adds)
+        self.assertEqual(
+            [o.state for o in [activate] + adds], ['done'] * (len(adds) + 1))
+        return subscriber
+
+    def sms(self, event):
+        return [m for m in self.messages if m['event'] == event]
+
+    def outbox(self):
+        try:
+            return Pool().get('telecom.provisioning.request')
+        except KeyError:
+            return None
+
+    def reload(self, *records):
+        return [r.__class__(r.id) for r in records]
+
+    # --- payments ---------------------------------------------------------
+
+    @scenario
+    def test_payment_and_top_up_move_balance(self):
+        "Payments and top-ups add to the balance through movements"
+        pool = Pool()
+        Movement = pool.get('telecom.account.movement')
+        postpaid = create_account(create_customer(sequence=1),
+            payment_type='postpaid')
+        prepaid = create_account(create_customer(sequence=2),
+            payment_type='prepaid')
+        payment = create_payment(postpaid, '100', channel='bank',
+            method='bank_transfer', reference='B-1')
+        top_up = create_payment(prepaid, '30', channel='app',
+            method='wechat')
+        self.assertEqual(payment.kind, 'payment')
+        self.assertEqual(top_up.kind, 'top_up')
+        self.assertEqual(payment.payer, postpaid.payer)
+        self.assertEqual([payment.state, top_up.state], ['posted'] * 2)
+        self.assertTrue(payment.code)
+        self.assertIsNotNone(payment.posted_at)
+        postpaid, prepaid = self.reload(postpaid, prepaid)
+        self.assertEqual(postpaid.balance, D('100'))
+        self.assertEqual(prepaid.balance, D('30'))
+        movement, = Movement.search([('origin', '=', str(top_up))])
+        self.assertEqual((movement.kind, movement.amount),
+            ('top_up', D('30')))
+        Movement.check_balances()
+
+    @scenario
+    def test_post_twice_credits_once(self):
+        "Posting an already posted payment does nothing"
+        pool = Pool()
+        Payment = pool.get('telecom.payment')
+        account = create_account(create_customer(), payment_type='prepaid')
+        payment = create_payment(account, '50')
+        Payment.post([payment])
+        account, = self.reload(account)
+        self.assertEqual(account.balance, D('50'))
+
+    @scenario
+    def test_reversal(self):
+        "A reversal needs a reason and takes the money back"
+        pool = Pool()
+        Payment = pool.get('telecom.payment')
+        Movement = pool.get('telecom.account.movement')
+        account = create_account(create_customer(), payment_type='prepaid')
+        payment = create_payment(account, '80')
+        for reason in ['', '   ', None]:
+            with self.assertRaises(PaymentError) as cm:
+                Payment.post_reversal([payment], reason)
+            self.assertIn('reason', cm.exception.message)
+        self.assertEqual(payment.state, 'posted')
+
+        Payment.post_reversal([payment], "Bounced card payment")
+        self.assertEqual(payment.state, 'reversed')
+        self.assertEqual(payment.reversal_reason, "Bounced card payment")
+        self.assertIsNotNone(payment.reversed_at)
+        account, = self.reload(account)
+        self.assertEqual(account.balance, D('0'))
+        reversal, = Movement.search([
+                ('origin', '=', str(payment)), ('kind', '=', 'reversal')])
+        self.assertEqual(reversal.amount, D('-80'))
+        Movement.check_balances()
+
+        # only posted payments, and only once
+        with self.assertRaises(PaymentError):
+            Payment.post_reversal([payment], "again")
+        draft = create_payment(account, '10', post=False)
+        with self.assertRaises(PaymentError):
+            Payment.post_reversal([draft], "not posted")
+
+    @scenario
+    def test_reverse_wizard(self):
+        "The wizard passes the reason; billing operators may use it"
+        pool = Pool()
+        Wizard = pool.get('telecom.payment.reverse', type='wizard')
+        account = create_account(create_customer(), payment_type='prepaid')
+        payment = create_payment(account, '20')
+        with Transaction().set_context(
+                active_model='telecom.payment', active_id=payment.id,
+                active_ids=[payment.id]):
+            session_id, _, _ = Wizard.create()
+            Wizard.execute(session_id, {'start': {'reason': "Duplicate"}},
+                'reverse')
+        payment, = self.reload(payment)
+        self.assertEqual(payment.state, 'reversed')
+        self.assertEqual(payment.reversal_reason, "Duplicate")
+
+    @scenario
+    def test_reverse_restricted(self):
+        "Clerks post payments; only billing operators reverse them"
+        pool = Pool()
+        User = pool.get('res.user')
+        Payment = pool.get('telecom.payment')
+        ModelData = pool.get('ir.model.data')
+        account = create_account(create_customer(), payment_type='prepaid')
+        clerk, billing = User.create([
+                {'login': 'clerk', 'groups': [('add', [ModelData.get_id(
+                                    'crm_telecom', 'group_clerk')])]},
+                {'login': 'billing', 'groups': [('add', [ModelData.get_id(
+                                    'crm_telecom', 'group_billing')])]},
+                ])
+        with Transaction().set_user(clerk.id), \
+                Transaction().set_context(_check_access=True):
+            payment, = Payment.create([{
+                        'account': account.id, 'amount': D('15'),
+                        'channel': 'business_hall', 'method': 'cash'}])
+            Payment.post([payment])
+            self.assertEqual(payment.state, 'posted')
+            with self.assertRaises(AccessButtonError):
+                Payment.reverse([payment])
+        with Transaction().set_user(billing.id), \
+                Transaction().set_context(_check_access=True):
+            action = Payment.reverse([Payment(payment.id)])
+            self.assertTrue(action)
+
+    @scenario
+    def test_posted_payment_kept(self):
+        "A posted payment cannot be changed or deleted"
+        pool = Pool()
+        Payment = pool.get('telecom.payment')
+        account = create_account(create_customer(), payment_type='prepaid')
+        payment = create_payment(account, '10')
+        with self.assertRaises(PaymentError):
+            Payment.write([payment], {'amount': D('1000')})
+        with self.assertRaises(PaymentError):
+            Payment.delete([payment])
+        draft = create_payment(account, '10', post=False)
+        Payment.write([draft], {'amount': D('12')})
+        Payment.delete([draft])
+        # a copy is a new draft that has moved no money
+        copy, = Payment.copy([payment])
+        self.assertEqual(copy.state, 'draft')
+        self.assertNotEqual(copy.code, payment.code)
+        self.assertIsNone(copy.posted_at)
+        account, = self.reload(account)
+        self.assertEqual(account.balance, D('10'))
+
+    @scenario
+    def test_duplicate_reference_refused(self):
+        "A gateway calling twice cannot credit twice"
+        pool = Pool()
+        Payment = pool.get('telecom.payment')
+        account = create_account(create_customer(), payment_type='prepaid')
+        create_payment(account, '50', channel='online', method='alipay',
+            reference='ALI-20260101-0001')
+        with self.assertRaises(PaymentError) as cm:
+            create_payment(account, '50', channel='online', method='alipay',
+                reference=' ALI-20260101-0001 ')
+        self.assertIn('ALI-20260101-0001', cm.exception.message)
+        with self.assertRaises(PaymentError):
+            Payment.create([
+                    {'account': account.id, 'amount': D('1'),
+                        'channel': 'app', 'reference': 'X-1'},
+                    {'account': account.id, 'amount': D('1'),
+                        'channel': 'app', 'reference': 'X-1'},
+                    ])
+        # another channel may reuse it; blank references are no reference
+        create_payment(account, '50', channel='bank',
+            reference='ALI-20260101-0001')
+        create_payment(account, '5', reference='')
+        create_payment(account, '5', reference='')
+        draft = create_payment(account, '5', channel='online', post=False)
+        with self.assertRaises(PaymentError):
+            Payment.write([draft], {'reference': 'ALI-20260101-0001'})
+        account, = self.reload(account)
+        self.assertEqual(account.balance, D('110'))
+
+    @scenario
+    def test_amount_must_be_positive(self):
+        account = create_account(create_customer(), payment_type='prepaid')
+        for amount in ['0', '-5']:
+            with self.assertRaises(PaymentError) as cm:
+                create_payment(account, amount, post=False)
+            self.assertIn('greater than zero', cm.exception.message)
+
+    @scenario
+    def test_tampered_balance_detected(self):
+        "check_balances fails when a balance is changed behind the ledger"
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Movement = pool.get('telecom.account.movement')
+        account = create_account(create_customer(), payment_type='prepaid')
+        create_payment(account, '25')
+        Movement.check_balances()
+        table = Account.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update([table.balance], [D('125')],
+                where=table.id == account.id))
+        with self.assertRaises(BalanceError) as cm:
+            Movement.check_balances()
+        self.assertIn('125', cm.exception.message)
+        self.assertEqual(Movement.balance_mismatches(),
+            [(account.id, D('125'), D('25'))])
+        # put it back so the final check of the test holds
+        Movement.update_balances([account.id])
+        Movement.check_balances()
+
+    # --- bills paid oldest first -------------------------------------------
+
+    @scenario
+    def test_bills_paid_oldest_first(self):
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Payment = pool.get('telecom.payment')
+        account = create_account(create_customer(), payment_type='postpaid')
+        old = create_bill(account, '60', days_ago(40))
+        new = create_bill(account, '40', days_ago(10))
+        self.assertEqual(Account.settle_bills([account.id]),
+            {account.id: old.due_date})
+        payment = create_payment(account, '70')
+        old, new = self.reload(old, new)
+        self.assertEqual((old.state, new.state), ('paid', 'issued'))
+        # the reversed money no longer pays the old bill
+        Payment.post_reversal([payment], "Cheque bounced")
+        old, new = self.reload(old, new)
+        self.assertEqual((old.state, new.state), ('issued', 'issued'))
+        create_payment(account, '100')
+        old, new = self.reload(old, new)
+        self.assertEqual((old.state, new.state), ('paid', 'paid'))
+
+    # --- dunning ----------------------------------------------------------
+
+    @scenario
+    def test_not_yet_overdue(self):
+        "A bill not yet due, or overdue for less than 3 days: no action"
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        subscriber = self.line()
+        account = subscriber.account
+        create_bill(account, '50', today())
+        Account.run_dunning()
+        account, = self.reload(account)
+        self.assertIsNone(account.overdue_since)
+        self.assertIsNone(account.dunning_stage)
+
+        Bill = pool.get('telecom.bill')
+        Bill.write(list(Bill.search([])), {'due_date': days_ago(2)})
+        Account.run_dunning()
+        account, = self.reload(account)
+        self.assertEqual(account.overdue_since, days_ago(2))
+        self.assertEqual(account.days_overdue, 2)
+        self.assertIsNone(account.dunning_stage)
+        self.assertEqual(self.messages, [])
+
+    @scenario
+    def test_reminder_after_3_days(self):
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        ModelData = pool.get('ir.model.data')
+        subscriber = self.line()
+        account = subscriber.account
+        create_bill(account, '50', days_ago(3))
+        Outbox = self.outbox()
+        before = Outbox.search_count([]) if Outbox else 0
+
+        Account.run_dunning()
+        account, subscriber = self.reload(account, subscriber)
+        self.assertEqual(account.dunning_stage.id,
+            ModelData.get_id('crm_dunning', 'dunning_stage_reminder'))
+        self.assertEqual(account.overdue_since, days_ago(3))
+        self.assertEqual(account.days_overdue, 3)
+        self.assertEqual(account.arrears, D('50'))
+        self.assertEqual(subscriber.state, 'active')
+        reminder, = self.sms('reminder')
+        self.assertEqual(reminder['subscriber'], subscriber)
+        self.assertIn('50', reminder['text'])
+        if Outbox:
+            self.assertGreater(Outbox.search_count([]), before)
+
+        # the next day: same stage, no second reminder
+        Account.run_dunning(date=today() + dt.timedelta(days=1))
+        self.assertEqual(len(self.sms('reminder')), 1)
+        self.assertEqual(Account.search([('days_overdue', '>=', 3)]),
+            [account])
+        self.assertEqual(Account.search([('arrears', '>', 0)]), [account])
+
+    @scenario
+    def test_reminder_then_suspension(self):
+        "The stages follow one another as the days pass"
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        subscriber = self.line()
+        create_bill(subscriber.account, '42', days_ago(3))
+        Account.run_dunning()
+        self.assertEqual(len(self.sms('reminder')), 1)
+        subscriber, = self.reload(subscriber)
+        self.assertEqual(subscriber.state, 'active')
+
+        Account.run_dunning(date=today() + dt.timedelta(days=12))
+        subscriber, = self.reload(subscriber)
+        self.assertEqual(subscriber.state, 'suspended')
+        self.assertEqual(subscriber.account.dunning_stage.action, 'suspend')
+        self.assertEqual(len(self.sms('reminder')), 1)
+        self.assertEqual(len(self.sms('suspension')), 1)
+
+    @scenario
+    def test_suspension_after_15_days(self):
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Order = pool.get('telecom.order')
+        ModelData = pool.get('ir.model.data')
+        subscriber = self.line(services=["彩铃"])
+        other = self.line(number='13800138111', account=subscriber.account)
+        account = subscriber.account
+        create_bill(account, '88.50', days_ago(15))
+
+        Account.run_dunning()
+        account, subscriber, other = self.reload(account, subscriber, other)
+        self.assertEqual(account.dunning_stage.id,
+            ModelData.get_id('crm_dunning', 'dunning_stage_suspend'))
+        for line in [subscriber, other]:
+            self.assertEqual(line.state, 'suspended')
+            self.assertEqual(line.suspension_reason, 'arrears')
+            suspend, = Order.search([
+                    ('subscriber', '=', line.id), ('type', '=', 'suspend')])
+            self.assertEqual(suspend.state, 'done')
+            self.assertEqual(suspend.suspension_reason, 'arrears')
+            self.assertIn('88.50', suspend.reason)
+        self.assertEqual({s.state for s in subscriber.services},
+            {'suspended'})
+        self.assertEqual(
+            {m['subscriber'] for m in self.sms('suspension')},
+            {subscriber, other})
+        # straight to suspension: no reminder first
+        self.assertEqual(self.sms('reminder'), [])
+
+        # the next run changes nothing
+        Account.run_dunning()
+        self.assertEqual(Order.search_count([('type', '=', 'suspend')]), 2)
+        self.assertEqual(len(self.sms('suspension')), 2)
+
+    @scenario
+    def test_line_busy_retried(self):
+        "A line with an order in progress is suspended at the next run"
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Order = pool.get('telecom.order')
+        regions, brands, products = setup_reference()
+        subscriber = self.line()
+        create_bill(subscriber.account, '30', days_ago(20))
+        pending = order('add_service', subscriber, service=products["彩铃"])
+        Order.submit([pending])
+
+        Account.run_dunning()
+        subscriber, = self.reload(subscriber)
+        self.assertEqual(subscriber.state, 'active')
+        self.assertEqual(self.sms('suspension'), [])
+
+        Order.process([pending])
+        Account.run_dunning()
+        subscriber, = self.reload(subscriber)
+        self.assertEqual(subscriber.state, 'suspended')
+        self.assertEqual(subscriber.suspension_reason, 'arrears')
+        self.assertEqual(len(self.sms('suspension')), 1)
+
+    @scenario
+    def test_prepaid_below_threshold(self):
+        "A prepaid line is suspended at once below the threshold"
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Configuration = pool.get('telecom.configuration')
+        config = Configuration(1)
+        config.prepaid_suspend_threshold = D('5.00')
+        config.save()
+        low = self.line(payment_type='prepaid')
+        fine = self.line(number='13800138222', payment_type='prepaid')
+        create_payment(low.account, '4.99')
+        create_payment(fine.account, '5')
+
+        Account.run_dunning()
+        low, fine = self.reload(low, fine)
+        self.assertEqual((low.state, low.suspension_reason),
+            ('suspended', 'arrears'))
+        self.assertEqual(fine.state, 'active')
+        self.assertEqual(low.account.overdue_since, today())
+        message, = self.sms('suspension')
+        self.assertEqual(message['subscriber'], low)
+
+        # topping up restores it at once
+        create_payment(low.account, '10')
+        low, = self.reload(low)
+        self.assertEqual(low.state, 'active')
+        self.assertIsNone(low.account.overdue_since)
+        self.assertIsNone(low.account.dunning_stage)
+        self.assertEqual(len(self.sms('restoration')), 1)
+
+    @scenario
+    def test_arrears_suspension_and_full_restoration(self):
+        """The issue's scenario: a line with two value-added services is
+        suspended for arrears; the customer pays the same day; the line
+        and both services come back, each with its event"""
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Order = pool.get('telecom.order')
+        Bill = pool.get('telecom.bill')
+        subscriber = self.line(services=["彩铃", "咪咕视频会员"])
+        account = subscriber.account
+        bill = create_bill(account, '128.00', days_ago(16))
+
+        Account.run_dunning()
+        subscriber, = self.reload(subscriber)
+        self.assertEqual(subscriber.state, 'suspended')
+        self.assertEqual([s.state for s in subscriber.services],
+            ['suspended', 'suspended'])
+
+        payment = create_payment(account, '128.00', channel='app',
+            method='wechat', reference='WX-0001')
+        self.assertEqual(payment.state, 'posted')
+        subscriber, account, bill = self.reload(subscriber, account, bill)
+        self.assertEqual(subscriber.state, 'active')
+        self.assertIsNone(subscriber.suspension_reason)
+        self.assertEqual([s.state for s in subscriber.services],
+            ['active', 'active'])
+        resume, = Order.search([
+                ('subscriber', '=', subscriber.id), ('type', '=', 'resume')])
+        self.assertEqual(resume.state, 'done')
+        events = [e for e in subscriber.events if e.order == resume]
+        self.assertEqual(sorted(e.type for e in events),
+            ['resume', 'service_resumed', 'service_resumed'])
+        self.assertEqual(
+            {e.service for e in events if e.type == 'service_resumed'},
+            set(subscriber.services))
+        self.assertEqual(bill.state, 'paid')
+        self.assertEqual(account.balance, D('0'))
+        self.assertIsNone(account.overdue_since)
+        self.assertIsNone(account.dunning_stage)
+        restoration, = self.sms('restoration')
+        self.assertEqual(restoration['subscriber'], subscriber)
+        self.assertEqual(Account.search([('overdue_since', '!=', None)]), [])
+        self.assertEqual(Bill.search([('state', '=', 'issued')]), [])
+
+    @scenario
+    def test_partial_payment_keeps_suspension(self):
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        subscriber = self.line()
+        account = subscriber.account
+        create_bill(account, '100', days_ago(20))
+        Account.run_dunning()
+        create_payment(account, '60')
+        subscriber, account = self.reload(subscriber, account)
+        self.assertEqual(subscriber.state, 'suspended')
+        self.assertEqual(account.arrears, D('40'))
+        self.assertIsNotNone(account.dunning_stage)
+
+    @scenario
+    def test_paid_bill_not_due_restores(self):
+        "Paying the overdue bill is enough; a bill not yet due may wait"
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        subscriber = self.line()
+        account = subscriber.account
+        create_bill(account, '100', days_ago(20))
+        create_bill(account, '30', today() + dt.timedelta(days=5))
+        Account.run_dunning()
+        create_payment(account, '100')
+        subscriber, account = self.reload(subscriber, account)
+        self.assertEqual(account.balance, D('-30'))
+        self.assertEqual(subscriber.state, 'active')
+        self.assertIsNone(account.dunning_stage)
+
+    @scenario
+    def test_restoration_cron_catches_late_suspension(self):
+        """The payment arrives while the suspension is still on its way:
+        the cron restores the line once the suspension lands"""
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Order = pool.get('telecom.order')
+        subscriber = self.line(services=["彩铃", "手机报"])
+        account = subscriber.account
+        create_bill(account, '45', days_ago(30))
+        Account.write([account], {'overdue_since': days_ago(30)})
+        suspend = order('suspend', subscriber, suspension_reason='arrears')
+        Order.submit([suspend])
+
+        create_payment(account, '45')
+        subscriber, = self.reload(subscriber)
+        self.assertEqual(subscriber.state, 'active')
+
+        # the network acknowledges the suspension afterwards
+        Order.provision([suspend])
+        if suspend.state == 'provisioning':
+            Order.complete([suspend])
+        subscriber, = self.reload(subscriber)
+        self.assertEqual(subscriber.state, 'suspended')
+
+        Account.restore_paid()
+        subscriber, = self.reload(subscriber)
+        self.assertEqual(subscriber.state, 'active')
+        self.assertEqual({s.state for s in subscriber.services}, {'active'})
+
+    @scenario
+    def test_other_suspensions_untouched(self):
+        "A line suspended for loss stays suspended when the debt is paid"
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Order = pool.get('telecom.order')
+        subscriber = self.line()
+        Order.process([order('suspend', subscriber,
+                    suspension_reason='loss')])
+        create_bill(subscriber.account, '20', days_ago(20))
+        Account.run_dunning()
+        create_payment(subscriber.account, '20')
+        subscriber, = self.reload(subscriber)
+        self.assertEqual((subscriber.state, subscriber.suspension_reason),
+            ('suspended', 'loss'))
+
+    @scenario
+    def test_stage_configurable(self):
+        "Administrators change the stages: suspension after 30 days"
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Stage = pool.get('telecom.dunning.stage')
+        ModelData = pool.get('ir.model.data')
+        suspend = Stage(ModelData.get_id('crm_dunning',
+                'dunning_stage_suspend'))
+        suspend.days = 30
+        suspend.save()
+        subscriber = self.line()
+        create_bill(subscriber.account, '20', days_ago(20))
+        Account.run_dunning()
+        subscriber, = self.reload(subscriber)
+        self.assertEqual(subscriber.state, 'active')
+        self.assertEqual(subscriber.account.dunning_stage.action, 'reminder')
+
+    # --- arrears list -----------------------------------------------------
+
+    @scenario
+    def test_arrears_xlsx(self):
+        import openpyxl
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Report = pool.get('telecom.arrears.list.xlsx', type='report')
+        late = self.line()
+        reminded = self.line(number='13800138333')
+        create_bill(late.account, '99.90', days_ago(20))
+        create_bill(reminded.account, '10', days_ago(4))
+        self.line(number='13800138444')
+        Account.run_dunning()
+
+        ext, content, _, name = Report.execute([], {})
+        self.assertEqual(ext, 'xlsx')
+        sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+        rows = list(sheet.iter_rows(values_only=True))
+        self.assertIn('Arrears', rows[0][0])
+        header = rows[2]
+        data = rows[3:]
+        self.assertEqual(len(data), 2)
+        first = dict(zip(header, data[0]))
+        self.assertEqual(first['Code'], late.account.code)
+        self.assertEqual(first['Amount Owed'], 99.9)
+        self.assertEqual(first['Days Overdue'], 20)
+        self.assertEqual(first['Dunning Stage'], 'Suspension')
+        self.assertEqual(first['Lines Suspended'], 1)
+        self.assertEqual(first['Suspended Numbers'], '13800138000')
+
+        # the menu's wizard passes its filters to the report
+        Wizard = pool.get('telecom.arrears.list', type='wizard')
+        session_id, _, _ = Wizard.create()
+        result = Wizard.execute(session_id, {'start': {
+                    'stage': reminded.account.dunning_stage.id,
+                    'region': None, 'payment_type': None}}, 'export')
+        action, = result['actions']
+        data = action[1]
+        ext, content, _, _ = Report.execute([], data)
+        sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+        rows = list(sheet.iter_rows(values_only=True))
+        self.assertIn('Reminder', rows[0][0])
+        self.assertEqual([r[0] for r in rows[3:]], [reminded.account.code])
+
+
+if __name__ == '__main__':
+    unittest.main()

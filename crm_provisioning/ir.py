@@ -1,0 +1,13 @@
+from trytond.pool import PoolMeta
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.extend([
+                ('telecom.provisioning.request|send_pending',
+                    "Send Provisioning and SMS Requests"),
+                ])
