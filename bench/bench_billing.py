@@ -45,8 +45,13 @@ for path in [ROOT, ROOT / 'bench']:
         sys.path.insert(0, str(path))
 
 from bench_subscriber import (  # noqa: E402
-    create_database, database_uri, describe_run, log, pg_connect,
-    write_config)
+    create_database,
+    database_uri,
+    describe_run,
+    log,
+    pg_connect,
+    write_config,
+)
 
 
 def last_cycle(today=None):

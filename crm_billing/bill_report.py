@@ -13,8 +13,9 @@ from trytond.i18n import gettext
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
 
-from .bill import FEE_KINDS
 from crm_telecom.excel import Column, XlsxReport
+
+from .bill import FEE_KINDS
 
 # kinds whose quantities are usage counted in minutes, messages or KB
 USAGE_TYPES = {'voice', 'sms', 'data'}

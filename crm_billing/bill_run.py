@@ -10,9 +10,10 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from crm_telecom.sql_tools import clear_cache
+
 from .exceptions import BillingError
 from .rating import Rating
-from crm_telecom.sql_tools import clear_cache
 
 BATCH_SIZE = 2000
 

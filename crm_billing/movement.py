@@ -7,13 +7,14 @@ from sql.functions import Round
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
-from trytond.model.fields import SQL_OPERATORS
 from trytond.transaction import Transaction
 
-from .exceptions import BalanceError
 from crm_telecom.sql_tools import clear_cache
+
+from .exceptions import BalanceError
 
 MOVEMENT_KINDS = [
     ('payment', "Payment"),

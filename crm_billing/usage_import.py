@@ -30,8 +30,9 @@ from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
-from .exceptions import UsageImportError
 from crm_telecom.number import MSISDN, compact_msisdn
+
+from .exceptions import UsageImportError
 
 ENCODINGS = [
     (None, ""),

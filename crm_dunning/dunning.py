@@ -15,13 +15,19 @@ from sql.conditionals import Case
 
 from trytond.i18n import gettext
 from trytond.model import (
-    DeactivableMixin, Index, ModelSQL, ModelView, fields, sequence_ordered)
+    DeactivableMixin,
+    Index,
+    ModelSQL,
+    ModelView,
+    fields,
+    sequence_ordered,
+)
 from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
-from crm_telecom.sql_tools import as_date, as_money, clear_cache
+from crm_telecom.sql_tools import as_money
 
 DUNNING_ACTIONS = [
     ('reminder', "Reminder SMS"),

@@ -21,11 +21,15 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import (
-    Transaction, TransactionError, without_check_access)
+    Transaction,
+    TransactionError,
+    without_check_access,
+)
 
-from .exceptions import ProvisioningError
 from crm_telecom.order import ORDER_TYPES
 from crm_telecom.sql_tools import clear_cache
+
+from .exceptions import ProvisioningError
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,12 @@ malformed body. Acknowledging the same key again changes nothing."""
 import json
 
 from trytond.protocols.wrappers import (
-    HTTPStatus, abort, user_application, with_pool, with_transaction)
+    HTTPStatus,
+    abort,
+    user_application,
+    with_pool,
+    with_transaction,
+)
 from trytond.wsgi import app
 
 # the res.user.application the network's keys belong to (provisioning.py)

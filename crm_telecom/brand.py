@@ -1,7 +1,12 @@
 from sql.operators import Equal
 
 from trytond.model import (
-    DeactivableMixin, Exclude, ModelSQL, ModelView, fields)
+    DeactivableMixin,
+    Exclude,
+    ModelSQL,
+    ModelView,
+    fields,
+)
 
 
 class Brand(DeactivableMixin, ModelSQL, ModelView):

@@ -5,13 +5,13 @@ from sql.operators import Equal
 
 from trytond.i18n import gettext
 from trytond.model import Exclude, Index, ModelSQL, ModelView, fields
-from trytond.pool import Pool
 from trytond.model.fields import SQL_OPERATORS
+from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
-from .sql_tools import clear_cache
 from .exceptions import NumberError
+from .sql_tools import clear_cache
 
 MSISDN = re.compile(r'^1[3-9]\d{9}$')
 NUMBER_STATES = [

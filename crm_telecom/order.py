@@ -4,9 +4,9 @@ from sql.aggregate import Count
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
-from trytond.model.fields import SQL_OPERATORS
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 

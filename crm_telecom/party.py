@@ -1,4 +1,3 @@
-from collections import defaultdict
 from decimal import Decimal
 
 from sql import Null

@@ -2,7 +2,13 @@ from sql import Literal
 from sql.operators import Equal
 
 from trytond.model import (
-    DeactivableMixin, Exclude, ModelSQL, ModelView, fields, tree)
+    DeactivableMixin,
+    Exclude,
+    ModelSQL,
+    ModelView,
+    fields,
+    tree,
+)
 
 
 class Region(tree(separator=' / '), DeactivableMixin, ModelSQL, ModelView):

@@ -3,7 +3,7 @@ from trytond.model import ModelView, fields
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
-from trytond.wizard import StateReport, StateView, Button, Wizard
+from trytond.wizard import Button, StateReport, StateView, Wizard
 
 from .excel import Column, XlsxReport
 from .subscriber import SUBSCRIBER_STATES

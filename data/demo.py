@@ -194,6 +194,7 @@ def create_billing(rng, today=None):
     ended in the last month, payments for most bills, adjustments, and the
     dunning of the rest: some accounts reminded, some lines suspended."""
     from dateutil.relativedelta import relativedelta
+
     from trytond.pool import Pool
 
     from .usage_csv import csv_bytes, generate_rows

@@ -1,5 +1,5 @@
 """Run the whole test suite: every module on PostgreSQL and on SQLite,
-the suite-level tests, then the browser test.
+the suite-level tests, ruff, then the browser test.
 
     python -m tests.run [--backend sqlite|postgresql|all] [--no-browser]
 
@@ -96,6 +96,15 @@ def run_backend(name, uri):
     return passed, result['failed'], result['skipped']
 
 
+def run_lint():
+    "ruff (pycodestyle, pyflakes, import order) as configured in pyproject"
+    print('=== lint: ruff check', flush=True)
+    code = subprocess.call([sys.executable, '-m', 'ruff', 'check', '.'],
+        cwd=ROOT)
+    print('lint: %s' % ('passed' if code == 0 else 'FAILED'), flush=True)
+    return (1, 0, 0) if code == 0 else (0, 1, 0)
+
+
 def run_browser():
     script = os.path.join(ROOT, 'tests', 'browser', 'run.sh')
     if not os.path.exists(script):
@@ -118,7 +127,7 @@ def main():
     if args.child:
         return run_here(args.child)
 
-    totals = [0, 0, 0]
+    totals = list(run_lint())
     runs = []
     if args.backend in ('all', 'postgresql'):
         runs.append(('postgresql', args.pg_uri))

@@ -11,7 +11,14 @@ from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
 
 from crm_telecom.tests.tools import (
-    BEFORE, CYCLE, at, line_since, setup_reference, usage)
+    BEFORE,
+    CYCLE,
+    at,
+    line_since,
+    setup_reference,
+    usage,
+)
+
 
 class BillingTestCase(unittest.TestCase):
     "Rating and bill runs"

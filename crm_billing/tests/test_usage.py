@@ -8,9 +8,13 @@ from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
 
 from crm_billing.exceptions import UsageImportError
-from crm_telecom.tests.tools import (
-    activation, create_customer, line_since, setup_reference)
 from crm_billing.usage_import import detect_encoding
+from crm_telecom.tests.tools import (
+    activation,
+    create_customer,
+    line_since,
+    setup_reference,
+)
 from data.usage_csv import COLUMNS, csv_bytes, generate_rows
 
 SINCE = dt.date(2026, 10, 1)
@@ -307,6 +311,7 @@ class UsageImportTestCase(unittest.TestCase):
     def test_batches(self):
         "Numbers and keys are looked up by batches, never one by one"
         from unittest.mock import patch
+
         from crm_billing import usage_import
         Usage = Pool().get('telecom.usage')
         numbers = ['1380013800%d' % i for i in range(5)]

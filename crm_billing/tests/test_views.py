@@ -14,8 +14,16 @@ from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
 
 from crm_telecom.tests.tools import (
-    BEFORE, CYCLE, at, create_account, create_bill, create_customer,
-    create_payment, line_since, usage)
+    BEFORE,
+    CYCLE,
+    at,
+    create_account,
+    create_bill,
+    create_customer,
+    create_payment,
+    line_since,
+    usage,
+)
 
 
 @contextmanager

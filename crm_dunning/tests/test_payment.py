@@ -9,14 +9,24 @@ from unittest.mock import patch
 from trytond.model.exceptions import AccessButtonError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+    activate_module,
+    drop_db,
+    with_transaction,
+)
 from trytond.transaction import Transaction
 
-from crm_dunning import dunning
 from crm_billing.exceptions import BalanceError, PaymentError
+from crm_dunning import dunning
 from crm_telecom.tests.tools import (
-    activation, create_account, create_bill, create_customer, create_numbers,
-    create_payment, order, setup_reference)
+    activation,
+    create_account,
+    create_bill,
+    create_customer,
+    create_numbers,
+    create_payment,
+    order,
+    setup_reference,
+)
 
 
 def scenario(func):

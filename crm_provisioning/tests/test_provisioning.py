@@ -14,13 +14,17 @@ from sql import For
 
 from trytond import backend
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    DB_NAME, RouteTestCase, with_transaction)
+from trytond.tests.test_tryton import DB_NAME, RouteTestCase, with_transaction
 from trytond.transaction import Transaction, TransactionError
 
 from crm_provisioning.exceptions import ProvisioningError
 from crm_telecom.tests.tools import (
-    activation, create_customer, create_numbers, order, setup_reference)
+    activation,
+    create_customer,
+    create_numbers,
+    order,
+    setup_reference,
+)
 from data.simulator import Simulator
 
 PLAN = "神州行 18元畅聊卡"

@@ -8,15 +8,19 @@ import threading
 import unittest
 
 from trytond import backend
+from trytond.backend import DatabaseOperationalError
 from trytond.exceptions import UserError
 from trytond.pool import Pool
-from trytond.backend import DatabaseOperationalError
 from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 from trytond.transaction import Transaction
 
 from crm_telecom.tests.tools import (
-    activation, create_account, create_customer, create_numbers,
-    setup_reference)
+    activation,
+    create_account,
+    create_customer,
+    create_numbers,
+    setup_reference,
+)
 
 
 @unittest.skipUnless(backend.name == 'postgresql',

@@ -11,8 +11,14 @@ from trytond.transaction import Transaction
 
 from crm_telecom import identity
 from crm_telecom.tests.tools import (
-    activation, create_account, create_customer, create_numbers, order,
-    setup_reference, valid_id)
+    activation,
+    create_account,
+    create_customer,
+    create_numbers,
+    order,
+    setup_reference,
+    valid_id,
+)
 
 
 def network_waits(test):
