@@ -8,7 +8,7 @@ from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from . import identity
 from .exceptions import OrderError, RealNameError
@@ -111,6 +111,15 @@ class Order(Workflow, ModelSQL, ModelView):
             'invisible': _type != 'add_service',
             'required': _type == 'add_service',
             })
+    services = fields.Many2Many('telecom.order-product.template', 'order',
+        'service', "Add-ons and Services",
+        domain=[('telecom_type', 'in', ['addon', 'vas'])],
+        states={
+            'readonly': _draft,
+            'invisible': _type != 'activate',
+            },
+        help="Taken with the plan: the line starts with them, in the same "
+        "network request.")
     subscriber_service = fields.Many2One('telecom.subscriber.service',
         "Service to Remove", ondelete='RESTRICT',
         domain=[
@@ -171,11 +180,6 @@ class Order(Workflow, ModelSQL, ModelView):
                 'submit': {
                     'invisible': Eval('state') != 'draft',
                     'icon': 'tryton-forward',
-                    'depends': ['state'],
-                    },
-                'provision': {
-                    'invisible': Eval('state') != 'submitted',
-                    'icon': 'tryton-launch',
                     'depends': ['state'],
                     },
                 'complete': {
@@ -274,8 +278,15 @@ class Order(Workflow, ModelSQL, ModelView):
 
     @classmethod
     @ModelView.button
-    @Workflow.transition('submitted')
     def submit(cls, orders):
+        """The clerk's one button: a valid order is submitted and handed to
+        the network at once"""
+        cls._submit(orders)
+        cls.provision([o for o in orders if o.state == 'submitted'])
+
+    @classmethod
+    @Workflow.transition('submitted')
+    def _submit(cls, orders):
         cls.check_orders(orders)
         now = dt.datetime.now()
         cls.write(orders, {
@@ -284,14 +295,14 @@ class Order(Workflow, ModelSQL, ModelView):
                 })
 
     @classmethod
-    @ModelView.button
     def provision(cls, orders):
-        """Hand the orders to the network. The orders it acknowledges at
-        once complete now; the others when it acknowledges them later."""
+        """Hand submitted orders to the network (a step of submit, not a
+        button). The orders it acknowledges at once complete now; the others
+        when it acknowledges them later."""
         orders = cls._start_provisioning(orders)
-        # completing on the acknowledgement is the system's step, not a
-        # second button of the user's
-        with Transaction().set_context(_check_access=False):
+        # completing on the acknowledgement is the system's step, which the
+        # clerk's own rights do not cover (the button is the operators')
+        with without_check_access():
             cls.complete(cls._acknowledged_at_once(orders))
 
     @classmethod
@@ -304,7 +315,7 @@ class Order(Workflow, ModelSQL, ModelView):
     @classmethod
     @Workflow.transition('provisioning')
     def _start_provisioning(cls, orders):
-        cls.check_orders(orders)
+        # checked by _submit, in the same transaction
         return orders
 
     @classmethod
@@ -342,10 +353,9 @@ class Order(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def process(cls, orders):
-        """Submit and provision in one go (counter sales, demo): done at
+        """Submit the draft orders among orders (scripts, demo): done at
         once without a provisioning endpoint, else when acknowledged"""
         cls.submit([o for o in orders if o.state == 'draft'])
-        cls.provision([o for o in orders if o.state == 'submitted'])
 
     @classmethod
     def cancel_expired_reservations(cls):
@@ -440,7 +450,8 @@ class Order(Workflow, ModelSQL, ModelView):
         code = self._check_identity(self.customer)
         self._check_line_quota(code)
         age = identity.age(code, Pool().get('ir.date').today())
-        self.plan.check_eligibility(brand=self.brand, age=age)
+        for product in [self.plan, *self.services]:
+            product.check_eligibility(brand=self.brand, age=age)
         if (self.number.state != 'reserved'
                 or self.number.reserved_order != self):
             raise OrderError(gettext(
@@ -519,8 +530,25 @@ class Order(Workflow, ModelSQL, ModelView):
             [(subscriber, self.plan, subscriber.activation_date)])
         self.subscriber = subscriber
         self.save()
-        return [Event.build(subscriber, 'activate', from_state='draft',
+        events = [Event.build(subscriber, 'activate', from_state='draft',
                 to_state='active', reason=self.reason, order=self)]
+        return events + self._add_services(subscriber, self.services)
+
+    def _add_services(self, subscriber, products):
+        "The services of products on the line, and their events"
+        pool = Pool()
+        Service = pool.get('telecom.subscriber.service')
+        Event = pool.get('telecom.subscriber.event')
+        today = pool.get('ir.date').today()
+        services = Service.create([{
+                    'subscriber': subscriber.id,
+                    'product': p.id,
+                    'state': 'active',
+                    'start_date': today,
+                    'order': self.id,
+                    } for p in products])
+        return [Event.build(subscriber, 'add_service', order=self,
+                service=s, reason=self.reason) for s in services]
 
     def _apply_change_plan(self):
         pool = Pool()
@@ -545,15 +573,7 @@ class Order(Workflow, ModelSQL, ModelView):
         return [event]
 
     def _apply_add_service(self):
-        pool = Pool()
-        Service = pool.get('telecom.subscriber.service')
-        Event = pool.get('telecom.subscriber.event')
-        service = Service(subscriber=self.subscriber, product=self.service,
-            state='active', start_date=pool.get('ir.date').today(),
-            order=self)
-        service.save()
-        return [Event.build(self.subscriber, 'add_service', order=self,
-                service=service, reason=self.reason)]
+        return self._add_services(self.subscriber, [self.service])
 
     def _apply_remove_service(self):
         pool = Pool()
@@ -631,3 +651,21 @@ class Order(Workflow, ModelSQL, ModelView):
         pool.get('telecom.subscriber.plan').change(
             [(subscriber, None, today + dt.timedelta(days=1))])
         return events
+
+
+class OrderService(ModelSQL):
+    "Add-on or value-added service taken with an activation"
+    __name__ = 'telecom.order-product.template'
+
+    order = fields.Many2One('telecom.order', "Order", required=True,
+        ondelete='CASCADE')
+    service = fields.Many2One('product.template', "Service", required=True,
+        ondelete='RESTRICT',
+        domain=[('telecom_type', 'in', ['addon', 'vas'])])
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('order')
+        t = cls.__table__()
+        cls._sql_indexes.add(Index(t, (t.order, Index.Range())))

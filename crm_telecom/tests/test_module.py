@@ -1,10 +1,13 @@
 import datetime as dt
 import io
 import unittest
-from unittest.mock import patch
 
 from trytond.exceptions import UserError
-from trytond.model.exceptions import SQLConstraintError, ValidationError
+from trytond.model.exceptions import (
+    AccessButtonError,
+    SQLConstraintError,
+    ValidationError,
+)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
@@ -15,20 +18,11 @@ from crm_telecom.tests.tools import (
     create_account,
     create_customer,
     create_numbers,
+    network_waits,
     order,
     setup_reference,
     valid_id,
 )
-
-
-def network_waits(test):
-    """Orders then wait in provisioning for the network's acknowledgement,
-    as they do when crm_provisioning sends them to an endpoint"""
-    Order = Pool().get('telecom.order')
-    patcher = patch.object(Order, '_acknowledged_at_once',
-        classmethod(lambda cls, orders: []))
-    patcher.start()
-    test.addCleanup(patcher.stop)
 
 
 class IdentityTestCase(unittest.TestCase):
@@ -167,7 +161,7 @@ class CrmTelecomTestCase(ModuleTestCase):
         network_waits(self)
 
         Order.submit([order])
-        Order.provision([order])
+        self.assertEqual(order.state, 'provisioning')
         self.assertIsNone(order.subscriber)
         Order.complete([order])
         subscriber = order.subscriber
@@ -179,6 +173,120 @@ class CrmTelecomTestCase(ModuleTestCase):
             ('activate', 'draft', 'active'))
         self.assertEqual(event.order, order)
         self.assertEqual(event.user.id, Transaction().user)
+
+    @with_transaction()
+    def test_submit_provisions(self):
+        "One button: Submit hands a valid order to the network at once"
+        pool = Pool()
+        Order = pool.get('telecom.order')
+        ModelData = pool.get('ir.model.data')
+        regions, brands, products = setup_reference()
+        number, = create_numbers('13800138000')
+        activate = activation(create_customer(), number, brands['SZX'],
+            products["神州行 18元畅聊卡"])
+        # without a network (crm_telecom alone) it is done at once
+        Order.submit([activate])
+        self.assertEqual(activate.state, 'done')
+        self.assertEqual(activate.subscriber.state, 'active')
+        self.assertNotIn('provision', Order._buttons)
+        self.assertEqual(
+            Order.fields_view_get(ModelData.get_id(
+                    'crm_telecom', 'order_view_form'))['arch'].count(
+                'name="provision"'), 0)
+
+        network_waits(self)
+        suspend = order('suspend', activate.subscriber,
+            suspension_reason='loss')
+        Order.submit([suspend])
+        self.assertEqual(suspend.state, 'provisioning')
+        self.assertEqual(activate.subscriber.state, 'active')
+
+    @with_transaction()
+    def test_complete_fail_for_operators(self):
+        """Only billing operators and administrators complete or fail an
+        order by hand; a clerk's Submit still completes it"""
+        pool = Pool()
+        Order = pool.get('telecom.order')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        clerk, billing = User.create([
+                {'login': 'clerk', 'groups': [('add', [ModelData.get_id(
+                                    'crm_telecom', 'group_clerk')])]},
+                {'login': 'billing', 'groups': [('add', [ModelData.get_id(
+                                    'crm_telecom', 'group_billing')])]},
+                ])
+        subscriber = self.setup_line()
+        regions, brands, products = setup_reference()
+        number, = create_numbers('13900139000')
+        activate = activation(create_customer(name="李四", sequence=2),
+            number, brands['SZX'], products["神州行 18元畅聊卡"])
+        with Transaction().set_user(clerk.id), \
+                Transaction().set_context(_check_access=True):
+            Order.submit([Order(activate.id)])
+        self.assertEqual(activate.state, 'done')
+
+        network_waits(self)
+        suspend, terminate = [order('suspend', subscriber,
+                suspension_reason='loss'), order('terminate', subscriber)]
+        Order.submit([suspend])
+        self.assertEqual(suspend.state, 'provisioning')
+        for button in [Order.complete, Order.fail]:
+            with self.subTest(button=button.__name__):
+                with Transaction().set_user(clerk.id), \
+                        Transaction().set_context(_check_access=True):
+                    with self.assertRaises(AccessButtonError):
+                        button([Order(suspend.id)])
+        self.assertEqual(suspend.state, 'provisioning')
+        with Transaction().set_user(billing.id), \
+                Transaction().set_context(_check_access=True):
+            Order.complete([Order(suspend.id)])
+        self.assertEqual(suspend.state, 'done')
+        self.assertEqual(subscriber.state, 'suspended')
+
+    @with_transaction()
+    def test_activation_with_services(self):
+        "An activation starts the line with its add-ons and services"
+        pool = Pool()
+        Order = pool.get('telecom.order')
+        regions, brands, products = setup_reference()
+        number, = create_numbers('13800138000')
+        services = [products["彩铃"], products["流量加油包 10元1GB"]]
+        activate = activation(create_customer(), number, brands['SZX'],
+            products["神州行 18元畅聊卡"],
+            services=[('add', [s.id for s in services])])
+        self.assertEqual(set(activate.services), set(services))
+        Order.submit([activate])
+        subscriber = activate.subscriber
+        self.assertEqual(
+            {(s.product, s.state, s.order) for s in subscriber.services},
+            {(p, 'active', activate) for p in services})
+        events = {e.type: e for e in subscriber.events
+            if e.type != 'add_service'}
+        self.assertEqual(set(events), {'activate'})
+        added = [e for e in subscriber.events if e.type == 'add_service']
+        self.assertEqual({e.service for e in added},
+            set(subscriber.services))
+        self.assertEqual({e.order for e in added}, {activate})
+        self.assertEqual({e.user.id for e in added}, {Transaction().user})
+
+    @with_transaction()
+    def test_activation_services_eligible(self):
+        "A service of another brand is refused when the order is submitted"
+        pool = Pool()
+        Order = pool.get('telecom.order')
+        Template = pool.get('product.template')
+        regions, brands, products = setup_reference()
+        mail = products["139邮箱"]
+        Template.write([mail], {'telecom_brand': brands['GOTONE'].id})
+        number, = create_numbers('13800138000')
+        activate = activation(create_customer(), number, brands['SZX'],
+            products["神州行 18元畅聊卡"],
+            services=[('add', [products["彩铃"].id, mail.id])])
+        with self.assertRaises(UserError) as cm:
+            Order.submit([activate])
+        self.assertIn(mail.name, cm.exception.message)
+        self.assertEqual(activate.state, 'draft')
+        self.assertIsNone(activate.subscriber)
 
     @with_transaction()
     def test_number_taken(self):
@@ -236,7 +344,6 @@ class CrmTelecomTestCase(ModuleTestCase):
             suspension_reason='customer_request')
         network_waits(self)
         Order.submit([suspend])
-        Order.provision([suspend])
         Order.fail([suspend], reason="network timeout")
         self.assertEqual(suspend.state, 'failed')
         self.assertEqual(subscriber.state, 'active')
@@ -246,7 +353,6 @@ class CrmTelecomTestCase(ModuleTestCase):
         new = activation(subscriber.customer, number, brands['SZX'],
             products["神州行 18元畅聊卡"])
         Order.submit([new])
-        Order.provision([new])
         Order.fail([new])
         self.assertEqual(number.state, 'available')
         self.assertIsNone(new.subscriber)
@@ -296,7 +402,10 @@ class CrmTelecomTestCase(ModuleTestCase):
         orders = [activation(c, n, brands['SZX'], plan)
             for c, n in zip([first, twin, first], numbers)]
         Order.process(orders[:1])
+        # the second one on its way counts too
+        network_waits(self)
         Order.submit(orders[1:2])
+        self.assertEqual(orders[1].state, 'provisioning')
         with self.assertRaises(UserError) as cm:
             Order.submit(orders[2:])
         self.assertIn('2', cm.exception.message)
@@ -380,6 +489,7 @@ class CrmTelecomTestCase(ModuleTestCase):
         pool = Pool()
         Order = pool.get('telecom.order')
         subscriber = self.setup_line()
+        network_waits(self)
         first = order('suspend', subscriber, suspension_reason='loss')
         Order.submit([first])
         second = order('terminate', subscriber)

@@ -1,6 +1,7 @@
 "Fixtures shared by the crm_telecom tests"
 import datetime as dt
 import hashlib
+from unittest.mock import patch
 
 from trytond.pool import Pool
 
@@ -50,6 +51,16 @@ def activation(customer, number, brand, plan, account=None, **values):
                 'brand': brand.id, 'plan': plan.id,
                 'iccid': '89860000000000000001', **values}])
     return order
+
+
+def network_waits(test):
+    """Orders then wait in provisioning for the network's acknowledgement,
+    as they do when crm_provisioning sends them to an endpoint"""
+    Order = Pool().get('telecom.order')
+    patcher = patch.object(Order, '_acknowledged_at_once',
+        classmethod(lambda cls, orders: []))
+    patcher.start()
+    test.addCleanup(patcher.stop)
 
 
 def order(type_, subscriber, **values):
