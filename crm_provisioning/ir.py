@@ -8,6 +8,6 @@ class Cron(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         cls.method.selection.extend([
-                ('telecom.provisioning.request|send_pending',
-                    "Send Provisioning and SMS Requests"),
+                ('telecom.provisioning.request|requeue_stalled',
+                    "Queue Stalled Outbox Requests Again"),
                 ])

@@ -1,18 +1,23 @@
 """The outbox of calls to the network (provisioning) and the SMS gateway.
 
-Requests are written in the transaction of the business change that needs
-them and sent afterwards by a worker, each in its own transaction, with an
-idempotency key the endpoint uses to recognise a request it already
-executed: a crash between the call and the commit leaves the request
-pending and it is simply sent again."""
+A request is written in the transaction of the business change that needs
+it, with an ir.queue task that sends it once that transaction commits
+(trytond-worker). The request is the record of what was asked and answered:
+its idempotency key goes with every attempt and the endpoint executes a key
+once, so a task killed between the call and the commit is simply run again.
+A failed attempt queues the next one, scheduled with an exponential backoff;
+after the last one the request is dead and the billing operators are told."""
 import datetime as dt
 import json
 import logging
 import uuid
+from collections import defaultdict
 
 import requests as http
-from sql import For, Literal, Null
+from sql import Null
+from sql.conditionals import Coalesce
 
+from trytond import config
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
@@ -20,11 +25,7 @@ from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
-from trytond.transaction import (
-    Transaction,
-    TransactionError,
-    without_check_access,
-)
+from trytond.transaction import Transaction, without_check_access
 
 from crm_telecom.order import ORDER_TYPES
 from crm_telecom.sql_tools import clear_cache
@@ -59,6 +60,12 @@ NETWORK_ORDER_TYPES = {
     'resume', 'terminate'}
 LOCAL = 'local'
 MAX_TEXT = 4000
+# the ir.queue name of the outbox's tasks: a worker of its own (trytond-worker
+# --name) keeps them from waiting behind long tasks such as bill runs
+QUEUE = 'telecom_provisioning'
+# a task may start this much before the attempt it makes is due (the
+# database's clock schedules it, the server's sets the due time)
+EARLY = dt.timedelta(seconds=5)
 
 
 def _product(template):
@@ -100,6 +107,8 @@ class ProvisioningRequest(ModelSQL, ModelView):
     attempts = fields.Integer("Failed Attempts", required=True,
         readonly=True)
     next_attempt_at = fields.DateTime("Next Attempt At", readonly=True)
+    queue_task = fields.Integer("Queue Task", readonly=True,
+        help="The background task (ir.queue) that makes the next attempt.")
     last_error = fields.Text("Last Error", readonly=True)
     sent_at = fields.DateTime("Sent At", readonly=True)
     acknowledged_at = fields.DateTime("Acknowledged At", readonly=True)
@@ -189,7 +198,14 @@ class ProvisioningRequest(ModelSQL, ModelView):
             if local:
                 values.update(cls._local_ack_values(now))
             vlist.append(values)
-        return cls.create(vlist)
+        return cls._create_and_queue(vlist)
+
+    @classmethod
+    def _create_and_queue(cls, vlist):
+        "The requests of vlist, the open ones with their first task"
+        requests = cls.create(vlist)
+        cls._enqueue([r for r in requests if r.state in OPEN_STATES])
+        return requests
 
     @classmethod
     def _local_ack_values(cls, now):
@@ -213,6 +229,8 @@ class ProvisioningRequest(ModelSQL, ModelView):
         if order.type == 'activate':
             payload['brand'] = order.brand.code
             payload['plan'] = _product(order.plan)
+            # the line starts with them: one request, not one per service
+            payload['services'] = [_product(s) for s in order.services]
         elif order.type == 'change_plan':
             payload['plan'] = _product(order.plan)
             payload['previous_plan'] = _product(subscriber.plan)
@@ -262,7 +280,7 @@ class ProvisioningRequest(ModelSQL, ModelView):
             if local:
                 values.update(cls._local_ack_values(now))
             vlist.append(values)
-        return cls.create(vlist)
+        return cls._create_and_queue(vlist)
 
     @classmethod
     @without_check_access
@@ -296,34 +314,31 @@ class ProvisioningRequest(ModelSQL, ModelView):
         """Move requests to state with one conditional UPDATE.
 
         The condition on the current state is what keeps an acknowledgement
-        from being applied twice: of two transactions (the worker and the
+        from being applied twice: of two transactions (a task and the
         acknowledgement route) only one matches the row; on PostgreSQL the
         other one fails to serialize and is retried."""
+        return cls._update(requests, dict(values, state=state), from_states)
+
+    @classmethod
+    def _update(cls, requests, values, from_states=None):
+        "Write values with one UPDATE per thousand requests; the row count"
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
-        columns = [table.state, table.write_date, table.write_uid]
-        params = [state, dt.datetime.now(), Transaction().user]
+        columns = [table.write_date, table.write_uid]
+        params = [dt.datetime.now(), Transaction().user]
         for name, value in values.items():
             columns.append(getattr(table, name))
             params.append(value)
         ids = [r.id for r in requests]
         count = 0
         for sub_ids in grouped_slice(ids, 1000):
-            cursor.execute(*table.update(columns, params,
-                    where=SQL_OPERATORS['in'](table.id, list(sub_ids))
-                    & table.state.in_(from_states)))
+            where = SQL_OPERATORS['in'](table.id, list(sub_ids))
+            if from_states is not None:
+                where &= table.state.in_(from_states)
+            cursor.execute(*table.update(columns, params, where=where))
             count += cursor.rowcount
         clear_cache(cls, ids)
         return count
-
-    def _lock(self):
-        "Wait for a concurrent sender of this request (PostgreSQL)"
-        transaction = Transaction()
-        if transaction.database.has_select_for():
-            table = self.__table__()
-            cursor = transaction.connection.cursor()
-            cursor.execute(*table.select(Literal(1),
-                    where=table.id == self.id, for_=For('UPDATE')))
 
     def _acknowledged(self, now, response, **values):
         pool = Pool()
@@ -433,22 +448,82 @@ class ProvisioningRequest(ModelSQL, ModelView):
                 return 'done', message
         return 'error', 'HTTP %s: %s' % (code, text[:500])
 
+    # --- the queue ------------------------------------------------------
+
+    @classmethod
+    def _enqueue(cls, requests, now=None):
+        """Queue the next attempt of each open request: a task per batch of
+        requests due at the same moment, scheduled for then, run as the
+        user the request was written for (the events it leaves name them)"""
+        transaction = Transaction()
+        now = _now(now)
+        size = config.getint('queue', 'batch_size', default=20)
+        groups = defaultdict(list)
+        for request in requests:
+            delay = max((request.next_attempt_at or now) - now,
+                dt.timedelta(0))
+            groups[request.create_uid.id, delay].append(request)
+        for (user, delay), group in groups.items():
+            with transaction.set_user(user), transaction.set_context(
+                    queue_name=QUEUE, queue_scheduled_at=delay or None,
+                    queue_batch=False):
+                for batch in grouped_slice(group, size):
+                    batch = list(batch)
+                    task_id, = cls.__queue__.send(batch)
+                    cls._update(batch, {'queue_task': task_id})
+
     @classmethod
     def send(cls, requests, now=None):
-        """Send open requests in the current transaction and record the
-        answers: acknowledged orders complete, refused ones fail."""
+        """The queue task: make the due attempt of each request and record
+        the answer; acknowledged orders complete, refused ones fail, the
+        requests still open get a task for their next attempt.
+
+        An answer that cannot be applied to its order undoes the task and
+        counts as a failed attempt of that request; the others of the batch
+        are queued again (their keys make the endpoint answer as before)."""
+        cls._send(requests, now=now)
+
+    @classmethod
+    def _send(cls, requests, now=None, force=False):
         pool = Pool()
         Configuration = pool.get('telecom.configuration')
-        configuration = Configuration(1)
+        transaction = Transaction()
         now = _now(now)
+        # no other sender of these requests (a duplicate task, the Send Now
+        # button) until this transaction ends
+        cls.lock(requests)
         with without_check_access():
+            configuration = Configuration(1)
             # fresh instances: the state may have changed meanwhile
-            for request in cls.browse([int(r) for r in requests]):
-                request._send(configuration, now)
+            requests = [r for r in cls.browse([int(r) for r in requests])
+                if r.state in OPEN_STATES and (force or r._due(now))]
+            for request in requests:
+                try:
+                    request._attempt(configuration, now)
+                except UserError as exception:
+                    if force:
+                        raise
+                    transaction.rollback()
+                    cls._not_applied(request, requests, exception,
+                        configuration, now)
+                    return
+            cls._enqueue([r for r in cls.browse(requests)
+                    if r.state in OPEN_STATES], now)
 
-    def _send(self, configuration, now):
-        if self.state not in OPEN_STATES:
-            return
+    def _due(self, now):
+        return not self.next_attempt_at or self.next_attempt_at <= now + EARLY
+
+    @classmethod
+    def _not_applied(cls, request, batch, exception, configuration, now):
+        "After the rollback of the task: nothing of it is left but this"
+        logger.warning("answer to %s not applied: %s",
+            request.idempotency_key, exception.message)
+        cls(request.id)._failed(now, exception.message, configuration)
+        cls._enqueue([r for r in cls.browse(batch)
+                if r.state in OPEN_STATES], now)
+
+    def _attempt(self, configuration, now):
+        "Post the payload once and record the answer"
         if (self.channel == 'network' and self.order
                 and self.order.state != 'provisioning'):
             # failed or completed by hand meanwhile: nothing to tell
@@ -473,7 +548,6 @@ class ProvisioningRequest(ModelSQL, ModelView):
                 '%s: %s' % (exception.__class__.__name__, exception)), None
         logger.info("%s %s %s: %s", self.channel, self.action,
             self.idempotency_key, outcome)
-        # nothing is written before the call: no lock is held during it
         if outcome == 'done':
             self._acknowledged(now, text, sent_at=now)
         elif outcome == 'accepted':
@@ -485,81 +559,43 @@ class ProvisioningRequest(ModelSQL, ModelView):
                 sent_at=now)
 
     @classmethod
-    def due(cls, now=None, limit=None):
-        "Ids of the open requests whose next attempt is due"
+    def requeue_stalled(cls, now=None):
+        """Cron: a new task for the open requests whose task died.
+
+        trytond-worker marks a task dequeued, and commits that, before it
+        runs it: a worker killed mid-send leaves the task dequeued, never
+        finished, and never run again. Without a worker ([queue] worker =
+        False) only the process that queued a task runs it, right after its
+        commit, and a scheduled retry ran too early."""
+        pool = Pool()
+        Queue = pool.get('ir.queue')
+        Configuration = pool.get('telecom.configuration')
         table = cls.__table__()
+        queue = Queue.__table__()
         cursor = Transaction().connection.cursor()
-        now = _now(now)
-        cursor.execute(*table.select(table.id,
+        # the queue's own timestamps, not the requests' whole seconds
+        now = now or dt.datetime.now()
+        limit = now - cls._stalled_after(Configuration(1))
+        waiting = queue.dequeued_at == Null
+        if not config.getboolean('queue', 'worker', default=False):
+            waiting &= Coalesce(queue.scheduled_at, queue.enqueued_at) > limit
+        alive = (queue.finished_at == Null) & (
+            waiting | (queue.dequeued_at > limit))
+        cursor.execute(*table.join(queue, 'LEFT',
+                condition=queue.id == table.queue_task).select(table.id,
                 where=table.state.in_(OPEN_STATES)
-                & ((table.next_attempt_at <= now)
-                    | (table.next_attempt_at == Null)),
-                order_by=[table.next_attempt_at.asc, table.id.asc],
-                limit=limit))
-        return [i for i, in cursor]
+                & ((queue.id == Null) | ~alive)))
+        requests = cls.browse([i for i, in cursor])
+        if requests:
+            logger.warning("%s outbox requests queued again", len(requests))
+            cls._enqueue(requests)
 
     @classmethod
-    def _claim(cls, id_, now):
-        """The request if it is still due and no other worker holds it
-        (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL)"""
-        transaction = Transaction()
-        database = transaction.database
-        table = cls.__table__()
-        cursor = transaction.connection.cursor()
-        query = table.select(table.id,
-            where=(table.id == id_) & table.state.in_(OPEN_STATES)
-            & ((table.next_attempt_at <= now)
-                | (table.next_attempt_at == Null)))
-        if database.has_select_for():
-            query.for_ = database.get_select_for_skip_locked()('UPDATE')
-        cursor.execute(*query)
-        if cursor.fetchone():
-            return cls(id_)
-
-    @classmethod
-    def send_pending(cls, now=None, limit=1000):
-        """Cron: send the due requests, each in its own transaction
-
-        A request is committed with its answer; a crash before the commit
-        leaves it open and it is sent again with the same key."""
-        now = _now(now)
-        for id_ in cls.due(now, limit=limit):
-            try:
-                cls._in_new_transaction(id_, now, cls._send_claimed)
-            except Exception as exception:
-                # the answer could not be recorded (e.g. the order can no
-                # longer be applied): count it as a failed attempt
-                logger.warning("request %s failed", id_, exc_info=True)
-                if isinstance(exception, UserError):
-                    error = exception.message
-                else:
-                    error = '%s: %s' % (
-                        exception.__class__.__name__, exception)
-                cls._in_new_transaction(id_, now,
-                    lambda request, now: request._failed(now, error,
-                        Pool().get('telecom.configuration')(1)))
-
-    @classmethod
-    def _send_claimed(cls, request, now):
-        cls.send([request], now=now)
-
-    @classmethod
-    def _in_new_transaction(cls, id_, now, func):
-        "func(request, now) on the claimed request, committed on its own"
-        extras = {}
-        while True:
-            with Transaction().new_transaction(**extras) as transaction:
-                try:
-                    request = cls._claim(id_, now)
-                    if request:
-                        func(request, now)
-                except TransactionError as exception:
-                    # restart with the locks it asked for
-                    transaction.rollback()
-                    exception.fix(extras)
-                    continue
-                transaction.commit()
-                return
+    def _stalled_after(cls, configuration):
+        "Longer than a task of a batch of requests timing out can take"
+        size = config.getint('queue', 'batch_size', default=20)
+        return dt.timedelta(
+            seconds=configuration.request_timeout * size + 60)
 
     # --- asynchronous acknowledgement -------------------------------------
 
@@ -575,7 +611,8 @@ class ProvisioningRequest(ModelSQL, ModelView):
         if not requests:
             return None
         request, = requests
-        request._lock()
+        # no sender of it meanwhile: the answer is recorded once
+        cls.lock(requests)
         request = cls(request.id)
         if request.state in OPEN_STATES:
             response = json.dumps({'status': status, 'message': message},
@@ -592,7 +629,8 @@ class ProvisioningRequest(ModelSQL, ModelView):
     @classmethod
     @ModelView.button
     def send_now(cls, requests):
-        cls.send(requests)
+        "Without waiting for the scheduled attempt; an error is shown"
+        cls._send(requests, force=True)
 
     @classmethod
     @ModelView.button
@@ -608,6 +646,8 @@ class ProvisioningRequest(ModelSQL, ModelView):
                         state=request.order.state_string))
         cls._set_state(requests, 'pending', ['dead'], attempts=0,
             next_attempt_at=_now())
+        cls._enqueue([r for r in cls.browse(requests)
+                if r.state == 'pending'])
 
 
 class UserApplication(metaclass=PoolMeta):

@@ -1,23 +1,37 @@
 """The provisioning and SMS outbox against the local endpoint simulator.
 
 One database for the class: tests decorated with with_transaction() roll
-back; the worker and route tests commit (the worker sends each request in
-its own transaction) and leave no open request behind."""
+back and run the queue's tasks themselves, synchronously; the worker tests
+commit and run them as trytond-worker does (Queue.pull, then run_task in
+transactions of their own, or trytond-worker itself on PostgreSQL) and
+leave no open request or task behind."""
+import base64
 import datetime as dt
 import itertools
 import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
 import unittest
 from unittest import mock
 
 import requests
-from sql import For
+from sql import For, Null
 
 from trytond import backend
+from trytond import config as tconfig
+from trytond.model.exceptions import AccessButtonError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, RouteTestCase, with_transaction
 from trytond.transaction import Transaction, TransactionError
+from trytond.worker import run_task
 
 from crm_provisioning.exceptions import ProvisioningError
+from crm_provisioning.provisioning import QUEUE
 from crm_telecom.tests.tools import (
     activation,
     create_customer,
@@ -28,11 +42,18 @@ from crm_telecom.tests.tools import (
 from data.simulator import Simulator
 
 PLAN = "神州行 18元畅聊卡"
-SECOND = dt.timedelta(seconds=1)
+PASSWORD = 'secret-1234'
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))))
 
 
 class Crash(BaseException):
     "The process dies (like SystemExit): nothing is caught on the way"
+
+
+def close(value, expected, seconds=5):
+    "Two moments of the queue's clock within seconds of each other"
+    return abs((value - expected).total_seconds()) <= seconds
 
 
 class ProvisioningTestCase(RouteTestCase):
@@ -53,11 +74,14 @@ class ProvisioningTestCase(RouteTestCase):
         Application = pool.get('res.user.application')
         ModelData = pool.get('ir.model.data')
         billing = ModelData.get_id('crm_telecom', 'group_billing')
+        clerk = ModelData.get_id('crm_telecom', 'group_clerk')
         User.create([
                 {'login': 'billing', 'name': "计费账务员",
                     'groups': [('add', [billing])]},
                 {'login': 'billing_left', 'name': "已离职账务员",
                     'active': False, 'groups': [('add', [billing])]},
+                {'login': 'clerk', 'name': "营业员", 'password': PASSWORD,
+                    'groups': [('add', [clerk])]},
                 ])
         network, = User.create([{'login': 'network', 'name': "Network"}])
         application, = Application.create([{
@@ -98,23 +122,33 @@ class ProvisioningTestCase(RouteTestCase):
         number, = create_numbers('1380013%04d' % i)
         activate = activation(customer, number, brands['SZX'],
             products[PLAN])
-        Order.process([activate])
+        Order.submit([activate])
         self.assertEqual(activate.state, 'done')
         return activate.subscriber
 
     def add_service(self, subscriber, name="彩铃"):
-        "A submitted and provisioned add-service order and its request"
+        "A submitted add-service order and its request"
         pool = Pool()
         Order = pool.get('telecom.order')
         Request = pool.get('telecom.provisioning.request')
         regions, brands, products = setup_reference()
         add = order('add_service', subscriber, service=products[name])
-        Order.process([add])
+        Order.submit([add])
         request, = Request.search([('order', '=', add.id)])
         return add, request
 
     def events(self, order):
         return [e for e in order.subscriber.events if e.order == order]
+
+    def task(self, request):
+        "The queue task of the request's next attempt"
+        Queue = Pool().get('ir.queue')
+        task = Queue(request.queue_task)
+        self.assertEqual((task.name, task.data['model'], task.data['method']),
+            (QUEUE, 'telecom.provisioning.request', 'send'))
+        self.assertIn(request.id, task.data['instances'])
+        self.assertIsNone(task.finished_at)
+        return task
 
     # --- local mode -------------------------------------------------------
 
@@ -124,6 +158,8 @@ class ProvisioningTestCase(RouteTestCase):
         pool = Pool()
         Order = pool.get('telecom.order')
         Request = pool.get('telecom.provisioning.request')
+        Queue = pool.get('ir.queue')
+        tasks = Queue.search_count([])
         self.configure()
         subscriber = self.setup_line()
         activate, = subscriber.orders
@@ -138,19 +174,20 @@ class ProvisioningTestCase(RouteTestCase):
         self.assertEqual(payload['type'], 'activate')
         self.assertEqual(payload['iccid'], activate.iccid)
         self.assertEqual(payload['plan']['name'], PLAN)
+        self.assertEqual(payload['services'], [])
 
         add, request = self.add_service(subscriber, "彩铃")
         self.assertEqual(add.state, 'done')
         self.assertEqual(request.get_payload()['service']['name'], "彩铃")
         suspend = order('suspend', subscriber, suspension_reason='arrears')
-        Order.process([suspend])
+        Order.submit([suspend])
         self.assertEqual(suspend.state, 'done')
         request, = Request.search([('order', '=', suspend.id)])
         payload = request.get_payload()
         self.assertEqual(payload['suspension_reason'], 'arrears')
         self.assertEqual([s['name'] for s in payload['services']], ["彩铃"])
         resume = order('resume', subscriber)
-        Order.process([resume])
+        Order.submit([resume])
         request, = Request.search([('order', '=', resume.id)])
         self.assertEqual([s['name'] for s in request.get_payload()[
                     'services']], ["彩铃"])
@@ -160,18 +197,21 @@ class ProvisioningTestCase(RouteTestCase):
         transfer = order('transfer', subscriber, new_owner=new_owner.id,
             account=pool.get('telecom.account').create(
                 [{'payer': new_owner.id}])[0].id)
-        Order.process([transfer])
+        Order.submit([transfer])
         self.assertEqual(transfer.state, 'done')
         self.assertEqual(Request.search([('order', '=', transfer.id)]), [])
         self.assertEqual(self.simulator.received, [])
+        # nothing to send, nothing queued
+        self.assertEqual(Queue.search_count([]), tasks)
 
     # --- with the endpoint ------------------------------------------------
 
     @with_transaction()
-    def test_order_waits_for_acknowledgement(self):
-        "With an endpoint the order stays provisioning until acknowledged"
+    def test_submit_queues_the_request(self):
+        """Submit writes the request and its task, to run as soon as the
+        transaction commits; the order completes when the task is done"""
         pool = Pool()
-        Request = pool.get('telecom.provisioning.request')
+        Queue = pool.get('ir.queue')
         subscriber = self.setup_line()
         self.configure(url=True)
         add, request = self.add_service(subscriber)
@@ -179,8 +219,15 @@ class ProvisioningTestCase(RouteTestCase):
         self.assertEqual(request.state, 'pending')
         self.assertEqual(subscriber.services, ())
         self.assertEqual(self.simulator.received, [])
+        task = self.task(request)
+        self.assertEqual(list(task.data['instances']), [request.id])
+        self.assertIsNone(task.scheduled_at)
+        self.assertEqual(task.data['user'], Transaction().user)
+        # without a worker, the process that commits runs it right after
+        self.assertEqual(Transaction().tasks, [task.id])
 
-        Request.send([request])
+        # the task, run synchronously here
+        Queue(task.id).run()
         self.assertEqual(request.state, 'done')
         self.assertEqual(add.state, 'done')
         service, = subscriber.services
@@ -189,10 +236,50 @@ class ProvisioningTestCase(RouteTestCase):
         self.assertEqual(received['key'], request.idempotency_key)
         self.assertEqual(received['body'], request.get_payload())
         self.assertIn('SIM', request.response)
+        self.assertIsNotNone(Queue(task.id).finished_at)
+        # done: no further task
+        self.assertEqual(request.queue_task, task.id)
+
+    @with_transaction()
+    def test_activation_with_services(self):
+        "Plan and services in one order, one request, one line"
+        pool = Pool()
+        Order = pool.get('telecom.order')
+        Request = pool.get('telecom.provisioning.request')
+        regions, brands, products = setup_reference()
+        self.configure(url=True)
+        number, = create_numbers('13800199999')
+        services = [products["彩铃"], products["流量加油包 10元1GB"]]
+        activate = activation(create_customer(name="王五", sequence=77),
+            number, brands['SZX'], products[PLAN],
+            services=[('add', [s.id for s in services])])
+        Order.submit([activate])
+        self.assertEqual(activate.state, 'provisioning')
+        request, = Request.search([('order', '=', activate.id)])
+        self.assertEqual(
+            sorted(s['name'] for s in request.get_payload()['services']),
+            sorted(s.name for s in services))
+
+        Request.send([request])
+        self.assertEqual(activate.state, 'done')
+        received, = self.simulator.received
+        self.assertEqual(received['body']['plan']['name'], PLAN)
+        subscriber = activate.subscriber
+        self.assertEqual(subscriber.state, 'active')
+        self.assertEqual(
+            {(s.product, s.state) for s in subscriber.services},
+            {(p, 'active') for p in services})
+        self.assertEqual(sorted(e.type for e in self.events(activate)),
+            ['activate', 'add_service', 'add_service'])
+        self.assertEqual(
+            {e.service for e in self.events(activate) if e.service},
+            set(subscriber.services))
+        self.assertEqual(request.subscriber, subscriber)
 
     @with_transaction()
     def test_retry_backoff(self):
-        "The endpoint fails three times, then takes the order"
+        """The endpoint fails three times, then takes the order; each
+        attempt is a task scheduled with the doubled delay"""
         pool = Pool()
         Request = pool.get('telecom.provisioning.request')
         subscriber = self.setup_line()
@@ -202,18 +289,24 @@ class ProvisioningTestCase(RouteTestCase):
 
         now = dt.datetime(2030, 1, 1, 8, 0)
         for attempts, delay in [(1, 30), (2, 60), (3, 120)]:
+            delay = dt.timedelta(seconds=delay)
+            previous = request.queue_task
             Request.send([request], now=now)
             self.assertEqual(request.state, 'pending')
             self.assertEqual(request.attempts, attempts)
-            self.assertEqual(request.next_attempt_at,
-                now + dt.timedelta(seconds=delay))
+            self.assertEqual(request.next_attempt_at, now + delay)
             self.assertIn('503', request.last_error)
             self.assertEqual(add.state, 'provisioning')
-            # the worker leaves it alone until the delay has passed
-            self.assertNotIn(request.id,
-                Request.due(now + dt.timedelta(seconds=delay) - SECOND))
-            now += dt.timedelta(seconds=delay)
-            self.assertIn(request.id, Request.due(now))
+            task = self.task(request)
+            self.assertNotEqual(task.id, previous)
+            self.assertTrue(close(task.scheduled_at,
+                    dt.datetime.now() + delay))
+            # a task that comes early (a duplicate) sends nothing
+            received = len(self.simulator.received)
+            Request.send([request], now=now + delay / 2)
+            self.assertEqual(len(self.simulator.received), received)
+            self.assertEqual(request.queue_task, task.id)
+            now += delay
 
         Request.send([request], now=now)
         self.assertEqual(request.state, 'done')
@@ -239,6 +332,7 @@ class ProvisioningTestCase(RouteTestCase):
         self.configure(url=True, max_attempts=3)
         add, request = self.add_service(subscriber)
         self.simulator.fail(100)
+        first = request.queue_task
 
         now = dt.datetime.now().replace(microsecond=0)
         for i in range(3):
@@ -249,7 +343,11 @@ class ProvisioningTestCase(RouteTestCase):
         self.assertIsNone(request.next_attempt_at)
         self.assertEqual(add.state, 'provisioning')
         self.assertEqual(subscriber.services, ())
-        self.assertNotIn(request.id, Request.due(now + dt.timedelta(days=1)))
+        # a task for each retry, none after the last attempt
+        self.assertEqual(len(pool.get('ir.queue').search([
+                        ('name', '=', QUEUE), ('id', '>=', first)])), 3)
+        Request.send([request], now=now + dt.timedelta(days=1))
+        self.assertEqual(len(self.simulator.received), 3)
 
         billing, = User.search([('login', '=', 'billing')])
         notifications = Transaction().user_notifications
@@ -266,9 +364,52 @@ class ProvisioningTestCase(RouteTestCase):
         Request.retry([request])
         self.assertEqual((request.state, request.attempts),
             ('pending', 0))
+        self.assertIsNone(self.task(request).scheduled_at)
         Request.send_now([request])
         self.assertEqual(request.state, 'done')
         self.assertEqual(add.state, 'done')
+
+    @with_transaction()
+    def test_send_now(self):
+        "Send Now does not wait for the scheduled attempt"
+        pool = Pool()
+        Request = pool.get('telecom.provisioning.request')
+        subscriber = self.setup_line()
+        self.configure(url=True)
+        add, request = self.add_service(subscriber)
+        self.simulator.fail(1)
+        Request.send([request])
+        self.assertEqual((request.state, request.attempts), ('pending', 1))
+        scheduled = request.queue_task
+        Request.send_now([request])
+        self.assertEqual(request.state, 'done')
+        self.assertEqual(add.state, 'done')
+        # the scheduled task comes later and finds nothing to do
+        Request.send([request], now=dt.datetime.now() + dt.timedelta(
+                seconds=30))
+        self.assertEqual(len(self.simulator.received), 2)
+        self.assertEqual(request.queue_task, scheduled)
+
+    @with_transaction()
+    def test_buttons_for_operators(self):
+        "Send Now and Retry belong to billing operators and administrators"
+        pool = Pool()
+        Request = pool.get('telecom.provisioning.request')
+        User = pool.get('res.user')
+        subscriber = self.setup_line()
+        self.configure(url=True)
+        add, request = self.add_service(subscriber)
+        clerk, = User.search([('login', '=', 'clerk')])
+        billing, = User.search([('login', '=', 'billing')])
+        with Transaction().set_user(clerk.id), \
+                Transaction().set_context(_check_access=True):
+            with self.assertRaises(AccessButtonError):
+                Request.send_now([Request(request.id)])
+        self.assertEqual(self.simulator.received, [])
+        with Transaction().set_user(billing.id), \
+                Transaction().set_context(_check_access=True):
+            Request.send_now([Request(request.id)])
+        self.assertEqual(request.state, 'done')
 
     @with_transaction()
     def test_refused(self):
@@ -302,7 +443,7 @@ class ProvisioningTestCase(RouteTestCase):
         self.assertEqual(add.state, 'provisioning')
 
         self.simulator.delay(0)
-        Request.send([request])
+        Request.send([request], now=request.next_attempt_at)
         self.assertEqual(request.state, 'done')
         self.assertEqual(add.state, 'done')
         self.assertEqual(len(self.simulator.received), 2)
@@ -318,7 +459,7 @@ class ProvisioningTestCase(RouteTestCase):
         self.configure(url=True)
         suspend = order('suspend', subscriber,
             suspension_reason='customer_request')
-        pool.get('telecom.order').process([suspend])
+        pool.get('telecom.order').submit([suspend])
         request, = Request.search([('order', '=', suspend.id)])
         self.simulator.twice()
         Request.send([request])
@@ -354,10 +495,12 @@ class ProvisioningTestCase(RouteTestCase):
         self.assertEqual(request.next_attempt_at,
             now + dt.timedelta(seconds=30))
         self.assertEqual(add.state, 'provisioning')
+        # asked again later unless the callback comes first
+        self.assertTrue(close(self.task(request).scheduled_at,
+                dt.datetime.now() + dt.timedelta(seconds=30)))
 
         # asked again, still waiting: one failed attempt
         now += dt.timedelta(seconds=30)
-        self.assertIn(request.id, Request.due(now))
         Request.send([request], now=now)
         self.assertEqual((request.state, request.attempts), ('sent', 1))
         self.assertEqual(len(self.simulator.executed), 1)
@@ -387,7 +530,7 @@ class ProvisioningTestCase(RouteTestCase):
 
         remove = order('remove_service', subscriber,
             subscriber_service=subscriber.services[0].id)
-        Order.process([remove])
+        Order.submit([remove])
         request, = Request.search([('order', '=', remove.id)])
         self.assertEqual(request.get_payload()['service']['name'], "彩铃")
         Order.fail([remove], reason="customer changed their mind")
@@ -406,6 +549,7 @@ class ProvisioningTestCase(RouteTestCase):
         "Notifications go through the outbox to the SMS gateway"
         pool = Pool()
         Request = pool.get('telecom.provisioning.request')
+        Queue = pool.get('ir.queue')
         subscriber = self.setup_line()
         self.configure()
         local, = Request.notify([{'subscriber': subscriber,
@@ -422,7 +566,11 @@ class ProvisioningTestCase(RouteTestCase):
                     'text': texts[1]},
                 ])
         self.assertEqual({m.state for m in messages}, {'pending'})
-        Request.send(messages)
+        # one task for the batch
+        task = self.task(messages[0])
+        self.assertEqual(list(task.data['instances']),
+            [m.id for m in messages])
+        Queue(task.id).run()
         self.assertEqual({m.state for m in messages}, {'done'})
         number = subscriber.number.number
         self.assertEqual(
@@ -431,6 +579,26 @@ class ProvisioningTestCase(RouteTestCase):
                         'event': 'bill_issued'}),
                 ('sms', {'to': number, 'text': texts[1],
                         'event': 'suspension'})])
+
+    @with_transaction()
+    def test_sms_batches(self):
+        "Many messages: one task per batch, not one per message"
+        pool = Pool()
+        Request = pool.get('telecom.provisioning.request')
+        subscriber = self.setup_line()
+        self.configure(sms_url=True)
+        getint = tconfig.getint
+        with mock.patch.object(tconfig, 'getint',
+                lambda section, option, default=None: 3
+                if (section, option) == ('queue', 'batch_size')
+                else getint(section, option, default=default)):
+            messages = Request.notify([{'subscriber': subscriber,
+                        'event': 'reminder', 'text': str(i)}
+                    for i in range(7)])
+        tasks = [m.queue_task for m in messages]
+        self.assertEqual(len(set(tasks)), 3)
+        self.assertEqual([tasks.count(t) for t in sorted(set(tasks))],
+            [3, 3, 1])
 
     # --- the worker (committed transactions) ------------------------------
 
@@ -446,107 +614,164 @@ class ProvisioningTestCase(RouteTestCase):
                     exception.fix(extras)
                     continue
                 transaction.commit()
+                # the tests run the tasks themselves
+                transaction.tasks.clear()
                 return result
 
-    def test_worker_backoff(self):
-        "The cron sends due requests only, each in its own transaction"
-        pool = Pool(DB_NAME)
+    def pull(self):
+        "What trytond-worker does first: take the next task that is due"
+        def pull():
+            transaction = Transaction()
+            Queue = Pool().get('ir.queue')
+            if backend.name == 'postgresql':
+                task_id, _ = Queue.pull(transaction.database,
+                    transaction.connection, name=QUEUE)
+                return task_id
+            # Queue.pull's query does not run on SQLite (nor does
+            # trytond-worker): the same choice in Python
+            now = dt.datetime.now()
+            tasks = sorted((t for t in Queue.search([
+                            ('name', '=', QUEUE),
+                            ('dequeued_at', '=', None),
+                            ])
+                    if not t.scheduled_at or t.scheduled_at <= now),
+                key=lambda t: (bool(t.scheduled_at), t.scheduled_at or now,
+                    t.id))
+            if tasks:
+                Queue.write(tasks[:1], {'dequeued_at': now})
+                return tasks[0].id
+        return self.committed(pull)
 
+    def run_queue(self):
+        "trytond-worker's loop until no task is due: how many ran"
+        count = 0
+        while task_id := self.pull():
+            run_task(DB_NAME, task_id)
+            Transaction().tasks.clear()
+            count += 1
+        return count
+
+    def later(self, seconds):
+        "Let the outbox's time pass: its schedule moves back"
+        def move():
+            pool = Pool()
+            Request = pool.get('telecom.provisioning.request')
+            Queue = pool.get('ir.queue')
+            delta = dt.timedelta(seconds=seconds)
+            for request in Request.search([('state', 'in', ['pending', 'sent'])]):
+                if request.next_attempt_at:
+                    Request._update([request], {
+                            'next_attempt_at': request.next_attempt_at - delta})
+            for task in Queue.search([('name', '=', QUEUE),
+                        ('dequeued_at', '=', None),
+                        ('scheduled_at', '!=', None)]):
+                task.scheduled_at -= delta
+                task.save()
+        self.committed(move)
+
+    def setup_committed(self, name="彩铃", **values):
+        "A committed add-service order waiting in the outbox"
         def setup():
             subscriber = self.setup_line()
-            self.configure(url=True)
-            add, request = self.add_service(subscriber)
+            self.configure(url=True, **values)
+            add, request = self.add_service(subscriber, name)
             return add.id, request.id
-        add_id, request_id = self.committed(setup)
-        self.addCleanup(self.committed, self.configure)
+        ids = self.committed(setup)
+        self.addCleanup(self.committed, self.clean_outbox)
+        return ids
+
+    def clean_outbox(self):
+        "No open request nor task left for the next test"
+        pool = Pool()
+        Request = pool.get('telecom.provisioning.request')
+        Queue = pool.get('ir.queue')
+        self.configure()
+        Request._set_state(Request.search([]), 'cancelled',
+            ['pending', 'sent'])
+        queue = Queue.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*queue.update([queue.finished_at],
+                [dt.datetime.now()],
+                where=(queue.name == QUEUE) & (queue.finished_at == Null)))
+
+    def state(self, request_id):
+        with Transaction().start(DB_NAME, 0):
+            Request = Pool(DB_NAME).get('telecom.provisioning.request')
+            request = Request(request_id)
+            order = request.order
+            return (request.state, request.attempts, order.state,
+                len(order.subscriber.services))
+
+    def test_worker_backoff(self):
+        "The queue runs each attempt when it is due, not before"
+        add_id, request_id = self.setup_committed()
         self.simulator.fail(3)
-
-        def state():
-            with Transaction().start(DB_NAME, 0):
-                Request = pool.get('telecom.provisioning.request')
-                request = Request(request_id)
-                order = request.order
-                return (request.state, request.attempts,
-                    request.next_attempt_at, order.state,
-                    len(order.subscriber.services))
-
-        now = dt.datetime.now().replace(microsecond=0)
         for attempts, delay in [(1, 30), (2, 60), (3, 120)]:
-            self.committed(lambda: pool.get(
-                    'telecom.provisioning.request').send_pending(now=now))
-            self.assertEqual(state(), ('pending', attempts,
-                    now + dt.timedelta(seconds=delay), 'provisioning', 0))
-            # not due yet: nothing is sent
-            received = len(self.simulator.received)
-            self.committed(lambda: pool.get(
-                    'telecom.provisioning.request').send_pending(
-                    now=now + dt.timedelta(seconds=delay) - SECOND))
-            self.assertEqual(len(self.simulator.received), received)
-            now += dt.timedelta(seconds=delay)
-        self.committed(lambda: pool.get(
-                'telecom.provisioning.request').send_pending(now=now))
-        self.assertEqual(state(), ('done', 3, None, 'done', 1))
+            self.assertEqual(self.run_queue(), 1)
+            self.assertEqual(self.state(request_id),
+                ('pending', attempts, 'provisioning', 0))
+            # not due yet: the worker finds nothing to run
+            self.later(delay - 10)
+            self.assertEqual(self.run_queue(), 0)
+            self.later(10)
+        self.assertEqual(self.run_queue(), 1)
+        self.assertEqual(self.state(request_id), ('done', 3, 'done', 1))
         self.assertEqual(len(self.simulator.received), 4)
         self.assertEqual(len(self.simulator.executed), 1)
 
     def test_worker_crash(self):
-        "A crash after the endpoint executed the request loses nothing"
+        """A worker killed after the endpoint executed the request loses
+        nothing: the cron queues it again and it goes with the same key"""
         pool = Pool(DB_NAME)
-
-        def setup():
-            subscriber = self.setup_line()
-            self.configure(url=True)
-            add, request = self.add_service(subscriber)
-            return add.id, request.id
-        add_id, request_id = self.committed(setup)
-        self.addCleanup(self.committed, self.configure)
-
+        add_id, request_id = self.setup_committed()
         post = requests.post
 
         def post_then_crash(*args, **kwargs):
             post(*args, **kwargs)
             raise Crash()
 
+        task_id = self.pull()
         with mock.patch('requests.post', post_then_crash):
             with self.assertRaises(Crash):
-                self.committed(lambda: pool.get(
-                        'telecom.provisioning.request').send_pending())
+                run_task(DB_NAME, task_id)
         self.assertEqual(len(self.simulator.executed), 1)
+        self.assertEqual(self.state(request_id),
+            ('pending', 0, 'provisioning', 0))
+        # the task is taken and never finished: no worker runs it again
+        self.assertEqual(self.run_queue(), 0)
 
-        with Transaction().start(DB_NAME, 0):
+        def requeue(after=0):
             Request = pool.get('telecom.provisioning.request')
-            request = Request(request_id)
-            self.assertEqual((request.state, request.attempts),
-                ('pending', 0))
-            self.assertEqual(request.order.state, 'provisioning')
-            key = request.idempotency_key
+            Configuration = pool.get('telecom.configuration')
+            Request.requeue_stalled(now=dt.datetime.now()
+                + Request._stalled_after(Configuration(1))
+                + dt.timedelta(seconds=after))
+        # while it might still be running, it is left alone
+        self.committed(lambda: requeue(-10))
+        self.assertEqual(self.run_queue(), 0)
+        self.committed(lambda: requeue(10))
+        self.assertEqual(self.run_queue(), 1)
 
-        self.committed(lambda: pool.get(
-                'telecom.provisioning.request').send_pending())
         with Transaction().start(DB_NAME, 0):
             Request = pool.get('telecom.provisioning.request')
             request = Request(request_id)
             self.assertEqual(request.state, 'done')
             self.assertEqual(request.order.state, 'done')
             self.assertEqual(len(self.events(request.order)), 1)
+            key = request.idempotency_key
         self.assertEqual([r['key'] for r in self.simulator.received],
             [key, key])
         self.assertEqual(list(self.simulator.executed), [key])
+        # and nothing more to do
+        self.committed(lambda: requeue(10))
+        self.assertEqual(self.run_queue(), 0)
 
     def test_worker_dead_notifies(self):
-        "A request given up by the cron leaves a notification for billing"
+        "A request given up by a task leaves a notification for billing"
         pool = Pool(DB_NAME)
-
-        def setup():
-            subscriber = self.setup_line()
-            self.configure(url=True, max_attempts=1)
-            add, request = self.add_service(subscriber)
-            return add.id, request.id
-        add_id, request_id = self.committed(setup)
-        self.addCleanup(self.committed, self.configure)
+        add_id, request_id = self.setup_committed(max_attempts=1)
         self.simulator.fail(1)
-        self.committed(lambda: pool.get(
-                'telecom.provisioning.request').send_pending())
+        self.assertEqual(self.run_queue(), 1)
         with Transaction().start(DB_NAME, 0):
             Request = pool.get('telecom.provisioning.request')
             Notification = pool.get('res.notification')
@@ -559,33 +784,134 @@ class ProvisioningTestCase(RouteTestCase):
                     ])
             self.assertEqual(notification.user.login, 'billing')
 
+    def test_worker_not_applied(self):
+        """An acknowledgement the order cannot take is undone and counts
+        as a failed attempt"""
+        pool = Pool(DB_NAME)
+        add_id, request_id = self.setup_committed(max_attempts=2)
+        # the order's checks refuse it by the time the network answers
+        with mock.patch.object(pool.get('telecom.order'),
+                '_check_add_service', side_effect=ProvisioningError("不能办理")):
+            self.assertEqual(self.run_queue(), 1)
+            self.assertEqual(self.state(request_id),
+                ('pending', 1, 'provisioning', 0))
+            self.later(30)
+            self.assertEqual(self.run_queue(), 1)
+        self.assertEqual(self.state(request_id),
+            ('dead', 2, 'provisioning', 0))
+        with Transaction().start(DB_NAME, 0):
+            request = pool.get('telecom.provisioning.request')(request_id)
+            self.assertEqual(request.last_error, "不能办理")
+        self.assertEqual(len(self.simulator.executed), 1)
+
     @unittest.skipUnless(backend.name == 'postgresql',
         "row locks need PostgreSQL")
-    def test_worker_skips_locked(self):
-        "Two workers never send the same request at the same time"
+    def test_worker_waits_for_sender(self):
+        "Two senders never send the same request at the same time"
         pool = Pool(DB_NAME)
-
-        def setup():
-            subscriber = self.setup_line()
-            self.configure(url=True)
-            add, request = self.add_service(subscriber)
-            return request.id
-        request_id = self.committed(setup)
-        self.addCleanup(self.committed, self.configure)
+        add_id, request_id = self.setup_committed()
+        task_id = self.pull()
 
         with Transaction().start(DB_NAME, 0) as other:
-            # another worker is sending it
+            # another sender (Send Now) holds the request
             Request = pool.get('telecom.provisioning.request')
             table = Request.__table__()
             other.connection.cursor().execute(*table.select(table.id,
                     where=table.id == request_id, for_=For('UPDATE')))
-            with other.new_transaction() as transaction:
-                Request.send_pending()
-                transaction.commit()
+            worker = threading.Thread(target=run_task,
+                args=(DB_NAME, task_id))
+            worker.start()
+            worker.join(60)
             self.assertEqual(self.simulator.received, [])
-        self.committed(lambda: pool.get(
-                'telecom.provisioning.request').send_pending())
+        # Tryton's worker put the task back for a little later
+        self.later(3600)
+        self.assertEqual(self.run_queue(), 1)
         self.assertEqual(len(self.simulator.received), 1)
+        self.assertEqual(self.state(request_id)[0], 'done')
+
+    # --- the server and its worker ----------------------------------------
+
+    def login(self, client, login):
+        response = client.post('/%s/rpc/' % self.db_name, json={
+                'method': 'common.db.login',
+                'params': [login, {'password': PASSWORD}, 'en'],
+                'id': 1})
+        user_id, session = json.loads(response.data)["result"][:2]
+        token = base64.b64encode(
+            ('%s:%s:%s' % (login, user_id, session)).encode()).decode()
+        return {'Authorization': 'Session ' + token}
+
+    def draft_add_service(self):
+        "A committed draft add-service order"
+        def setup():
+            subscriber = self.setup_line()
+            self.configure(url=True)
+            regions, brands, products = setup_reference()
+            return order('add_service', subscriber,
+                service=products["彩铃"]).id
+        order_id = self.committed(setup)
+        self.addCleanup(self.committed, self.clean_outbox)
+        return order_id
+
+    def order_state(self, order_id):
+        with Transaction().start(DB_NAME, 0):
+            order = Pool(DB_NAME).get('telecom.order')(order_id)
+            return (order.state, len(order.subscriber.services),
+                order.subscriber.events[0].user.login)
+
+    def test_client_submit(self):
+        """A clerk's Submit in the client: the network has the request when
+        the answer comes back (no worker: the server sends it after the
+        commit)"""
+        order_id = self.draft_add_service()
+        client = self.client()
+        clerk = self.login(client, 'clerk')
+        response = client.post('/%s/rpc/' % self.db_name, headers=clerk,
+            json={'method': 'model.telecom.order.submit',
+                'params': [[order_id], {}], 'id': 1})
+        self.assertEqual(response.status_code, 200, response.data)
+        self.assertIsNone(json.loads(response.data).get('error'))
+        self.assertEqual(len(self.simulator.executed), 1)
+        self.assertEqual(self.order_state(order_id), ('done', 1, 'clerk'))
+
+    @unittest.skipUnless(backend.name == 'postgresql',
+        "trytond-worker listens to PostgreSQL")
+    def test_trytond_worker(self):
+        "trytond-worker sends a submitted order within seconds"
+        with tempfile.NamedTemporaryFile('w', suffix='.conf',
+                delete=False) as conf:
+            conf.write('[database]\nuri = %s\n[queue]\nworker = True\n' % (
+                    tconfig.get('database', 'uri'),))
+        self.addCleanup(os.unlink, conf.name)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+                filter(None, [ROOT, os.environ.get('PYTHONPATH')])))
+        worker = subprocess.Popen([
+                os.path.join(os.path.dirname(sys.executable),
+                    'trytond-worker'),
+                '-c', conf.name, '-d', DB_NAME, '-n', '1', '--name', QUEUE],
+            env=env, start_new_session=True, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def stop():
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(30)
+        self.addCleanup(stop)
+
+        def submit(order_id):
+            def submit():
+                Order = Pool().get('telecom.order')
+                Order.submit([Order(order_id)])
+            self.committed(submit)
+            start = time.monotonic()
+            while time.monotonic() - start < 60:
+                if self.order_state(order_id)[0] == 'done':
+                    return time.monotonic() - start
+                time.sleep(0.1)
+            self.fail("order %s not provisioned" % order_id)
+        # the first one waits for the worker to start
+        submit(self.draft_add_service())
+        self.assertLess(submit(self.draft_add_service()), 5)
+        self.assertEqual(len(self.simulator.executed), 2)
 
     # --- the acknowledgement route ----------------------------------------
 
@@ -603,10 +929,9 @@ class ProvisioningTestCase(RouteTestCase):
             return [(o.id, r.id, r.idempotency_key) for o, r in orders]
         (done_id, _, done_key), (failed_id, _, failed_key) = (
             self.committed(setup))
-        self.addCleanup(self.committed, self.configure)
+        self.addCleanup(self.committed, self.clean_outbox)
         self.simulator.asynchronous()
-        self.committed(lambda: pool.get(
-                'telecom.provisioning.request').send_pending())
+        self.assertEqual(self.run_queue(), 2)
 
         def order_state(order_id):
             with Transaction().start(DB_NAME, 0):
