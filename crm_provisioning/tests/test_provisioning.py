@@ -116,6 +116,7 @@ class ProvisioningTestCase(RouteTestCase):
     def setup_line(self):
         "An active line, activated in local mode"
         Order = Pool().get('telecom.order')
+        self.configure()
         i = next(self._lines)
         regions, brands, products = setup_reference()
         customer = create_customer(name="客户%s" % i, sequence=i)
@@ -690,8 +691,9 @@ class ProvisioningTestCase(RouteTestCase):
             ['pending', 'sent'])
         queue = Queue.__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*queue.update([queue.finished_at],
-                [dt.datetime.now()],
+        now = dt.datetime.now()
+        cursor.execute(*queue.update(
+                [queue.dequeued_at, queue.finished_at], [now, now],
                 where=(queue.name == QUEUE) & (queue.finished_at == Null)))
 
     def state(self, request_id):
@@ -856,8 +858,9 @@ class ProvisioningTestCase(RouteTestCase):
     def order_state(self, order_id):
         with Transaction().start(DB_NAME, 0):
             order = Pool(DB_NAME).get('telecom.order')(order_id)
+            user = order.subscriber.events[0].user
             return (order.state, len(order.subscriber.services),
-                order.subscriber.events[0].user.login)
+                user.login if user else None)
 
     def test_client_submit(self):
         """A clerk's Submit in the client: the network has the request when

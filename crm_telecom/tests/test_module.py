@@ -226,8 +226,7 @@ class CrmTelecomTestCase(ModuleTestCase):
         self.assertEqual(activate.state, 'done')
 
         network_waits(self)
-        suspend, terminate = [order('suspend', subscriber,
-                suspension_reason='loss'), order('terminate', subscriber)]
+        suspend = order('suspend', subscriber, suspension_reason='loss')
         Order.submit([suspend])
         self.assertEqual(suspend.state, 'provisioning')
         for button in [Order.complete, Order.fail]:
