@@ -579,8 +579,8 @@ class ProvisioningRequest(ModelSQL, ModelView):
         waiting = queue.dequeued_at == Null
         if not config.getboolean('queue', 'worker', default=False):
             waiting &= Coalesce(queue.scheduled_at, queue.enqueued_at) > limit
-        alive = (queue.finished_at == Null) & (
-            waiting | (queue.dequeued_at > limit))
+        running = (queue.dequeued_at != Null) & (queue.dequeued_at > limit)
+        alive = (queue.finished_at == Null) & (waiting | running)
         cursor.execute(*table.join(queue, 'LEFT',
                 condition=queue.id == table.queue_task).select(table.id,
                 where=table.state.in_(OPEN_STATES)

@@ -77,11 +77,12 @@ def create_orders(rng):
     if not customers:
         customers = [s.customer for s in active[-6:]]
 
-    def activation(number, customer):
+    def activation(number, customer, services=()):
         account = customer.telecom_accounts[0]
         return Order(type='activate', customer=customer, number=number,
             account=account, brand=szx, plan=szx_plans[0],
-            iccid='89860%015d' % number.id, reason="新入网")
+            services=services, iccid='89860%015d' % number.id,
+            reason="新入网")
 
     # done: services on some lines, a suspension and a resumption
     done = []
@@ -98,12 +99,13 @@ def create_orders(rng):
         subscriber=active[12], reason="找回手机")
     resume.save()
     Order.process([resume])
-    # a done activation and the other states
+    # a done activation with its services and the other states
     new_lines = [activation(n, c) for n, c in zip(free[:4], customers[:4])]
+    new_lines[0].services = [s for s in vas
+        if not s.telecom_brand or s.telecom_brand == szx][:2]
     Order.save(new_lines)
     Order.process(new_lines[:1])
     Order.cancel(new_lines[1:2])
-    Order.submit(new_lines[2:3])
     # new_lines[3] stays a draft holding its reserved number
     change = Order(type='change_plan', customer=active[13].customer,
         subscriber=active[13], reason="升级套餐",
@@ -111,14 +113,12 @@ def create_orders(rng):
                     ('telecom_brand', '=', active[13].brand.id)])
             if p != active[13].plan][0])
     change.save()
-    Order.submit([change])
     provisioning = Order(type='suspend', customer=active[14].customer,
         subscriber=active[14], suspension_reason='customer_request',
         reason="出国停机保号")
     provisioning.save()
-    Order.submit([provisioning])
-    # provisioned through the simulator once it is configured (use_simulator)
-    return {'failed': new_lines[2], 'provisioning': provisioning}
+    # submitted once the outbox goes to the simulator (use_simulator)
+    return {'failed': new_lines[2], 'provisioning': [change, provisioning]}
 
 
 def blacklist(rng):
@@ -145,8 +145,8 @@ def ensure_configuration():
 
 
 def use_simulator(orders=None):
-    """The outbox sends to the local simulator (bin/serve runs it and
-    trytond-cron): orders provisioned from now on wait for its answer."""
+    """The outbox sends to the local simulator (bin/serve runs it and the
+    queue's worker): orders submitted from now on wait for its answer."""
     from trytond.pool import Pool
     pool = Pool()
     Configuration = pool.get('telecom.configuration')
@@ -156,8 +156,9 @@ def use_simulator(orders=None):
     configuration.sms_url = SIMULATOR_URL + '/sms'
     configuration.save()
     if orders:
-        # one request the cron sends, one the clerk gave up on
-        Order.provision([orders['provisioning'], orders['failed']])
+        # requests the worker sends once the server runs, and one an
+        # operator failed by hand (its request is then not sent)
+        Order.submit(orders['provisioning'] + [orders['failed']])
         Order.fail([orders['failed']], reason="网络侧开户超时")
 
 

@@ -742,16 +742,10 @@ class ProvisioningTestCase(RouteTestCase):
         # the task is taken and never finished: no worker runs it again
         self.assertEqual(self.run_queue(), 0)
 
-        def requeue(after=0):
-            Request = pool.get('telecom.provisioning.request')
-            Configuration = pool.get('telecom.configuration')
-            Request.requeue_stalled(now=dt.datetime.now()
-                + Request._stalled_after(Configuration(1))
-                + dt.timedelta(seconds=after))
         # while it might still be running, it is left alone
-        self.committed(lambda: requeue(-10))
+        self.requeue(-10)
         self.assertEqual(self.run_queue(), 0)
-        self.committed(lambda: requeue(10))
+        self.requeue(10)
         self.assertEqual(self.run_queue(), 1)
 
         with Transaction().start(DB_NAME, 0):
@@ -765,8 +759,38 @@ class ProvisioningTestCase(RouteTestCase):
             [key, key])
         self.assertEqual(list(self.simulator.executed), [key])
         # and nothing more to do
-        self.committed(lambda: requeue(10))
+        self.requeue(10)
         self.assertEqual(self.run_queue(), 0)
+
+    def requeue(self, after=0):
+        "The stalled-request cron, run when a task would be stalled, +after"
+        def requeue():
+            pool = Pool()
+            Request = pool.get('telecom.provisioning.request')
+            Configuration = pool.get('telecom.configuration')
+            Request.requeue_stalled(now=dt.datetime.now()
+                + Request._stalled_after(Configuration(1))
+                + dt.timedelta(seconds=after))
+        self.committed(requeue)
+
+    def queue_task(self, request_id):
+        with Transaction().start(DB_NAME, 0):
+            return Pool(DB_NAME).get('telecom.provisioning.request')(
+                request_id).queue_task
+
+    def test_task_never_run(self):
+        """Without a worker a task queued outside a server request (a
+        script) waits for nobody: the cron queues the request again"""
+        add_id, request_id = self.setup_committed()
+        task = self.queue_task(request_id)
+        self.requeue(-10)
+        self.assertEqual(self.queue_task(request_id), task)
+        self.requeue(10)
+        self.assertNotEqual(self.queue_task(request_id), task)
+        # both tasks run: the request goes once
+        self.assertEqual(self.run_queue(), 2)
+        self.assertEqual(self.state(request_id), ('done', 0, 'done', 1))
+        self.assertEqual(len(self.simulator.received), 1)
 
     def test_worker_dead_notifies(self):
         "A request given up by a task leaves a notification for billing"
