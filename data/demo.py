@@ -310,6 +310,10 @@ def main(argv=None):
             transaction.commit()
         print(key)
         return
+    # first, on its own: on PostgreSQL a transaction does not see records
+    # committed after it started
+    with open_database(args.config, args.database):
+        ensure_configuration()
     with open_database(args.config, args.database) as transaction:
         counts = load(args.subscribers)
         transaction.commit()
