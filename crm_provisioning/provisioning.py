@@ -462,7 +462,8 @@ class ProvisioningRequest(ModelSQL, ModelView):
         for request in requests:
             delay = max((request.next_attempt_at or now) - now,
                 dt.timedelta(0))
-            groups[request.create_uid.id, delay].append(request)
+            user = request.create_uid.id if request.create_uid else 0
+            groups[user, delay].append(request)
         for (user, delay), group in groups.items():
             with transaction.set_user(user), transaction.set_context(
                     queue_name=QUEUE, queue_scheduled_at=delay or None,
