@@ -11,7 +11,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from . import identity
-from .exceptions import OrderError, RealNameError
+from .exceptions import NumberError, OrderError, RealNameError
 from .subscriber import SUSPENSION_REASONS
 
 ORDER_TYPES = [
@@ -252,6 +252,25 @@ class Order(Workflow, ModelSQL, ModelView):
             Number.release(stale)
             if order.number and order.number.reserved_order != order:
                 Number.reserve(order.number, order, until)
+
+    @classmethod
+    def _validate(cls, orders, field_names=None):
+        # before the generic domain check of the number: the suite's own
+        # message, naming the number and its state
+        if field_names is None or 'number' in field_names:
+            cls._check_number_available(orders)
+        super()._validate(orders, field_names=field_names)
+
+    @classmethod
+    def _check_number_available(cls, orders):
+        for order in orders:
+            number = order.number
+            if (order.state == 'draft' and number
+                    and number.state != 'available'
+                    and number.reserved_order != order):
+                raise NumberError(gettext(
+                        'crm_telecom.msg_number_not_available',
+                        number=number.number, state=number.state_string))
 
     @classmethod
     def check_modification(cls, mode, orders, values=None, external=False):

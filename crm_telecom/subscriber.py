@@ -36,6 +36,13 @@ EVENT_TYPES = [
     ('terminate', "Termination"),
     ]
 
+# the system steps that apply changes nobody clicked for at that moment
+EVENT_STEPS = [
+    (None, ""),
+    ('network', "Network Acknowledgement"),
+    ('system', "System"),
+    ]
+
 
 class Subscriber(IdentityExportMixin, ModelSQL, ModelView):
     "Subscriber line: one number in service for a customer"
@@ -247,7 +254,12 @@ class SubscriberEvent(ModelSQL, ModelView):
     to_state = fields.Selection(SUBSCRIBER_STATES + [(None, "")],
         "To State", readonly=True)
     user = fields.Many2One('res.user', "By", readonly=True,
-        ondelete='SET NULL')
+        ondelete='SET NULL',
+        help="Who asked for the change: the staff member who submitted "
+        "the order, even when the network applied it later.")
+    step = fields.Selection(EVENT_STEPS, "Applied By", readonly=True,
+        help="Which step of the system carried the change out when "
+        "nobody's click did.")
     reason = fields.Text("Reason", readonly=True)
     order = fields.Many2One('telecom.order', "Order", readonly=True,
         ondelete='SET NULL')
@@ -265,10 +277,20 @@ class SubscriberEvent(ModelSQL, ModelView):
     @classmethod
     def build(cls, subscriber, type_, from_state=None, to_state=None,
             reason=None, order=None, service=None):
-        "An unsaved event; the caller saves them in one batch"
+        """An unsaved event; the caller saves them in one batch.
+
+        The event names who asked for it (the order's submitter) and, when
+        the system applied it on its own (the network's acknowledgement,
+        a scheduled task: no user in the transaction), that step."""
+        transaction = Transaction()
+        user = (order.submitted_by if order and order.submitted_by
+            else transaction.user or None)
+        step = transaction.context.get('telecom_event_step')
+        if not step and not transaction.user:
+            step = 'system'
         return cls(subscriber=subscriber, type=type_,
             date=dt.datetime.now(),
             from_state=from_state or subscriber.state,
             to_state=to_state or subscriber.state,
-            user=Transaction().user or None, reason=reason, order=order,
+            user=user, step=step, reason=reason, order=order,
             service=service)
