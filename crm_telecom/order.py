@@ -11,6 +11,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from . import identity
+from .company import default_company
 from .exceptions import NumberError, OrderError, RealNameError
 from .subscriber import SUSPENSION_REASONS
 
@@ -60,19 +61,27 @@ class Order(Workflow, ModelSQL, ModelView):
             & (Eval('id', -1) >= 0)})
     state = fields.Selection(ORDER_STATES, "State", required=True,
         readonly=True, sort=False)
+    company = fields.Many2One('company.company', "Company", required=True,
+        ondelete='RESTRICT', states={'readonly': _draft})
     customer = fields.Many2One('party.party', "Customer", required=True,
         ondelete='RESTRICT', states={'readonly': _draft})
     subscriber = fields.Many2One('telecom.subscriber', "Line",
         ondelete='RESTRICT',
-        domain=[If(Eval('customer'),
-                ('customer', '=', Eval('customer', -1)), ())],
+        domain=[
+            ('company', '=', Eval('company', -1)),
+            If(Eval('customer'),
+                ('customer', '=', Eval('customer', -1)), ()),
+            ],
         states={
             'readonly': _draft,
             'invisible': _type == 'activate',
             'required': _type != 'activate',
             })
     number = fields.Many2One('telecom.number', "Number", ondelete='RESTRICT',
-        domain=[If(_draft, (), ('state', '=', 'available'))],
+        domain=[
+            ('company', '=', Eval('company', -1)),
+            If(_draft, (), ('state', '=', 'available')),
+            ],
         states={
             'readonly': _draft,
             'invisible': _type != 'activate',
@@ -84,6 +93,7 @@ class Order(Workflow, ModelSQL, ModelView):
             })
     account = fields.Many2One('telecom.account', "Billing Account",
         ondelete='RESTRICT',
+        domain=[('company', '=', Eval('company', -1))],
         states={
             'readonly': _draft,
             'invisible': ~_type.in_(['activate', 'transfer']),
@@ -194,6 +204,10 @@ class Order(Workflow, ModelSQL, ModelView):
                     'depends': ['state'],
                     },
                 })
+
+    @classmethod
+    def default_company(cls):
+        return default_company()
 
     @classmethod
     def default_state(cls):
@@ -530,7 +544,8 @@ class Order(Workflow, ModelSQL, ModelView):
         Event = pool.get('telecom.subscriber.event')
         Number.activate(self.number, self)
         subscriber = Subscriber(number=self.number, iccid=self.iccid,
-            customer=self.customer, account=self.account, brand=self.brand,
+            customer=self.customer, account=self.account,
+            company=self.company, brand=self.brand,
             plan=self.plan, region=self.number.region or self.customer.region,
             state='active', activation_date=pool.get('ir.date').today())
         subscriber.save()

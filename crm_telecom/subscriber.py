@@ -6,6 +6,7 @@ from trytond.model import Exclude, Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
+from .company import default_company
 from .party import IdentityExportMixin
 
 SUBSCRIBER_STATES = [
@@ -56,6 +57,9 @@ class Subscriber(IdentityExportMixin, ModelSQL, ModelView):
         ondelete='RESTRICT', readonly=True)
     account = fields.Many2One('telecom.account', "Billing Account",
         required=True, ondelete='RESTRICT', readonly=True)
+    company = fields.Many2One('company.company', "Company", required=True,
+        ondelete='RESTRICT', readonly=True,
+        help="The company whose network and bills the line is on.")
     brand = fields.Many2One('telecom.brand', "Brand", required=True,
         ondelete='RESTRICT', readonly=True)
     plan = fields.Many2One('product.template', "Plan", required=True,
@@ -107,6 +111,10 @@ class Subscriber(IdentityExportMixin, ModelSQL, ModelView):
                     where=t.pending_plan_date != None),  # noqa: E711
                 })
         cls._order = [('id', 'DESC')]
+
+    @classmethod
+    def default_company(cls):
+        return default_company()
 
     @classmethod
     def default_state(cls):

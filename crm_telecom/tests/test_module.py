@@ -16,6 +16,7 @@ from crm_telecom.tests.tools import (
     create_customer,
     create_numbers,
     order,
+    setup_company,
     setup_reference,
     valid_id,
 )
@@ -135,6 +136,7 @@ class CrmTelecomTestCase(ModuleTestCase):
     def test_number_malformed(self):
         "Malformed numbers are refused, formatting is normalised"
         Number = Pool().get('telecom.number')
+        setup_company()
         for value in ['1380013800', '23800138000', '1380013800a']:
             with self.subTest(value=value):
                 with self.assertRaises(ValidationError) as cm:
