@@ -14,7 +14,7 @@ def default_company():
     without one, the user's company"""
     transaction = Transaction()
     company = transaction.context.get('company')
-    if company is None and transaction.user:
+    if company is None:
         user = Pool().get('res.user')(transaction.user)
         if user.company:
             company = user.company.id
