@@ -127,6 +127,7 @@ class Tryton:
 
 def generate(tryton, args):
     from data import bulk
+    from data.demo import create_companies
     from data.reference import load_reference
     started = time.perf_counter()
 
@@ -135,6 +136,8 @@ def generate(tryton, args):
                 stage, done, total, time.perf_counter() - started))
 
     with tryton.transaction() as transaction:
+        company = create_companies()['gd']
+        transaction.set_context(company=company.id)
         load_reference()
         transaction.commit()
         counts = {}

@@ -180,8 +180,11 @@ def run_generator(config_file, database, subscribers, seed):
 
     with open_database(config_file, database) as transaction:
         from data.bulk import generate
+        from data.demo import create_companies
         from data.reference import load_reference
         start = time.perf_counter()
+        company = create_companies()['gd']
+        transaction.set_context(company=company.id)
         load_reference()
         transaction.commit()
         reference_time = time.perf_counter() - start

@@ -2,16 +2,18 @@ import datetime as dt
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from .company import AccountMoneyMixin
 from .exceptions import BillingError
 
 _readonly = {'readonly': Eval('state') != 'draft'}
 
 
-class Adjustment(Workflow, ModelSQL, ModelView):
+class Adjustment(AccountMoneyMixin, Workflow, ModelSQL, ModelView):
     """Credit or debit on an account, billed on its next bill.
 
     Amounts above the configured limit wait for a second person's
@@ -23,7 +25,8 @@ class Adjustment(Workflow, ModelSQL, ModelView):
     subscriber = fields.Many2One('telecom.subscriber', "Line",
         ondelete='RESTRICT', states=_readonly,
         domain=[('account', '=', Eval('account', -1))])
-    amount = fields.Numeric("Amount", digits=(16, 2), required=True,
+    amount = Monetary("Amount", currency='currency', digits='currency',
+        required=True,
         states=_readonly,
         help="Positive: an extra charge. Negative: a credit.")
     reason = fields.Text("Reason", required=True, states=_readonly)

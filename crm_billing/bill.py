@@ -5,9 +5,12 @@ from sql.aggregate import Min
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.model.fields import SQL_OPERATORS
+from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
+
+from .company import AccountMoneyMixin
 
 LINE_KINDS = [
     ('plan_fee', "Plan Fee"),
@@ -27,7 +30,7 @@ LINE_KINDS = [
 FEE_KINDS = {'plan_fee', 'addon_fee', 'vas_fee'}
 
 
-class Bill(ModelSQL, ModelView):
+class Bill(AccountMoneyMixin, ModelSQL, ModelView):
     "Bill of one account for one cycle"
     __name__ = 'telecom.bill'
     _rec_name = 'code'
@@ -44,7 +47,8 @@ class Bill(ModelSQL, ModelView):
         help="Last day of the cycle.")
     date = fields.Date("Issued", required=True, readonly=True)
     due_date = fields.Date("Due", required=True, readonly=True)
-    amount = fields.Numeric("Amount", digits=(16, 2), required=True,
+    amount = Monetary("Amount", currency='currency', digits='currency',
+        required=True,
         readonly=True)
     state = fields.Selection([
             ('issued', "Issued"),
@@ -132,9 +136,12 @@ class BillLine(ModelSQL, ModelView):
     addon_included = fields.Integer("Included in Add-ons", readonly=True)
     billable = fields.Integer("Charged Units", readonly=True,
         help="Minutes, messages or MB charged.")
-    rate = fields.Numeric("Rate", digits=(16, 4), readonly=True)
-    amount = fields.Numeric("Amount", digits=(16, 2), required=True,
+    currency = fields.Function(fields.Many2One('currency.currency',
+            "Currency"), 'on_change_with_currency')
+    rate = Monetary("Rate", currency='currency', digits=(16, 4),
         readonly=True)
+    amount = Monetary("Amount", currency='currency', digits='currency',
+        required=True, readonly=True)
     adjustment = fields.Many2One('telecom.bill.adjustment', "Adjustment",
         readonly=True, ondelete='RESTRICT')
     usages = fields.One2Many('telecom.usage', 'bill_line', "Usage",
@@ -152,6 +159,11 @@ class BillLine(ModelSQL, ModelView):
                 Index(t, (t.subscriber, Index.Range())),
                 })
         cls._order = [('bill', 'DESC'), ('sequence', 'ASC'), ('id', 'ASC')]
+
+    @fields.depends('bill', '_parent_bill.account')
+    def on_change_with_currency(self, name=None):
+        if self.bill:
+            return self.bill.on_change_with_currency()
 
     def get_description(self, name):
         amount = _number(self.amount)

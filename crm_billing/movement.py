@@ -8,12 +8,14 @@ from sql.functions import Round
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.model.fields import SQL_OPERATORS
+from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from crm_telecom.sql_tools import clear_cache
 
+from .company import AccountMoneyMixin
 from .exceptions import BalanceError
 
 MOVEMENT_KINDS = [
@@ -24,7 +26,7 @@ MOVEMENT_KINDS = [
     ]
 
 
-class AccountMovement(ModelSQL, ModelView):
+class AccountMovement(AccountMoneyMixin, ModelSQL, ModelView):
     """Money in or out of a billing account.
 
     The account balance is the sum of its movements; movements are only
@@ -36,7 +38,8 @@ class AccountMovement(ModelSQL, ModelView):
     date = fields.DateTime("Date", required=True, readonly=True)
     kind = fields.Selection(MOVEMENT_KINDS, "Kind", required=True,
         readonly=True)
-    amount = fields.Numeric("Amount", digits=(16, 2), required=True,
+    amount = Monetary("Amount", currency='currency', digits='currency',
+        required=True,
         readonly=True, help="Positive adds to the balance.")
     origin = fields.Reference("Origin", selection='get_origins',
         readonly=True)

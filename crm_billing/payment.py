@@ -3,12 +3,14 @@ import datetime as dt
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.model.fields import SQL_OPERATORS
+from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from .company import AccountMoneyMixin
 from .exceptions import PaymentError
 
 PAYMENT_KINDS = [
@@ -53,7 +55,7 @@ def _reference(value):
     return value or None
 
 
-class Payment(Workflow, ModelSQL, ModelView):
+class Payment(AccountMoneyMixin, Workflow, ModelSQL, ModelView):
     "Payment or top-up received on a billing account"
     __name__ = 'telecom.payment'
     _rec_name = 'code'
@@ -70,7 +72,8 @@ class Payment(Workflow, ModelSQL, ModelView):
         states={'readonly': _draft})
     method = fields.Selection(METHODS, "Method", required=True,
         states={'readonly': _draft})
-    amount = fields.Numeric("Amount", digits=(16, 2), required=True,
+    amount = Monetary("Amount", currency='currency', digits='currency',
+        required=True,
         states={'readonly': _draft})
     date = fields.Date("Date", required=True, states={'readonly': _draft})
     reference = fields.Char("Reference", states={'readonly': _draft},

@@ -3,8 +3,11 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from trytond.model import DeactivableMixin, Index, ModelSQL, ModelView, fields
+from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.pyson import Eval
+
+from .company import company_currency, default_company
 
 
 class Account(DeactivableMixin, ModelSQL, ModelView):
@@ -12,6 +15,8 @@ class Account(DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'telecom.account'
 
     code = fields.Char("Code", readonly=True)
+    company = fields.Many2One('company.company', "Company", required=True,
+        ondelete='RESTRICT', states={'readonly': Eval('id', -1) >= 0})
     name = fields.Char("Name")
     payer = fields.Many2One('party.party', "Payer", required=True,
         ondelete='RESTRICT')
@@ -19,10 +24,13 @@ class Account(DeactivableMixin, ModelSQL, ModelView):
             ('prepaid', "Prepaid"),
             ('postpaid', "Postpaid"),
             ], "Payment Type", required=True)
-    balance = fields.Numeric("Balance", digits=(16, 2), readonly=True,
+    currency = fields.Function(fields.Many2One('currency.currency',
+            "Currency"), 'on_change_with_currency')
+    balance = Monetary("Balance", currency='currency', digits='currency',
+        readonly=True,
         help="Prepaid credit left, or (negative) what a postpaid payer owes.")
-    credit_limit = fields.Numeric("Credit Limit", digits=(16, 2),
-        required=True, domain=[('credit_limit', '>=', 0)],
+    credit_limit = Monetary("Credit Limit", currency='currency',
+        digits='currency', required=True, domain=[('credit_limit', '>=', 0)],
         states={'invisible': Eval('payment_type') != 'postpaid'})
     bill_cycle_day = fields.Integer("Bill Cycle Day", required=True,
         domain=[('bill_cycle_day', '>=', 1), ('bill_cycle_day', '<=', 28)],
@@ -43,6 +51,14 @@ class Account(DeactivableMixin, ModelSQL, ModelView):
                 Index(t, (t.code, Index.Equality(cardinality='high'))),
                 })
         cls._order.insert(0, ('code', 'DESC'))
+
+    @classmethod
+    def default_company(cls):
+        return default_company()
+
+    @fields.depends('company')
+    def on_change_with_currency(self, name=None):
+        return company_currency(self.company)
 
     @classmethod
     def default_payment_type(cls):

@@ -7,9 +7,11 @@ from trytond.i18n import gettext
 from trytond.model import Exclude, Index, ModelSQL, ModelView, fields
 from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
+from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
+from .company import default_company
 from .exceptions import NumberError
 from .sql_tools import clear_cache
 
@@ -43,10 +45,16 @@ class Number(ModelSQL, ModelView):
     state = fields.Selection(NUMBER_STATES, "State", required=True,
         readonly=True, sort=False)
     region = fields.Many2One('telecom.region', "Region", ondelete='RESTRICT')
+    company = fields.Many2One('company.company', "Company", required=True,
+        ondelete='RESTRICT', states={'readonly': Eval('id', -1) >= 0})
     reserved_order = fields.Many2One('telecom.order', "Reserved By",
         readonly=True, ondelete='SET NULL')
     reserved_until = fields.DateTime("Reserved Until", readonly=True)
     cooling_until = fields.Date("Cooling Until", readonly=True)
+
+    @classmethod
+    def default_company(cls):
+        return default_company()
 
     @classmethod
     def __setup__(cls):

@@ -11,7 +11,8 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
 from . import identity
-from .exceptions import OrderError, RealNameError
+from .company import default_company
+from .exceptions import NumberError, OrderError, RealNameError
 from .subscriber import SUSPENSION_REASONS
 
 ORDER_TYPES = [
@@ -60,19 +61,27 @@ class Order(Workflow, ModelSQL, ModelView):
             & (Eval('id', -1) >= 0)})
     state = fields.Selection(ORDER_STATES, "State", required=True,
         readonly=True, sort=False)
+    company = fields.Many2One('company.company', "Company", required=True,
+        ondelete='RESTRICT', states={'readonly': _draft})
     customer = fields.Many2One('party.party', "Customer", required=True,
         ondelete='RESTRICT', states={'readonly': _draft})
     subscriber = fields.Many2One('telecom.subscriber', "Line",
         ondelete='RESTRICT',
-        domain=[If(Eval('customer'),
-                ('customer', '=', Eval('customer', -1)), ())],
+        domain=[
+            ('company', '=', Eval('company', -1)),
+            If(Eval('customer'),
+                ('customer', '=', Eval('customer', -1)), ()),
+            ],
         states={
             'readonly': _draft,
             'invisible': _type == 'activate',
             'required': _type != 'activate',
             })
     number = fields.Many2One('telecom.number', "Number", ondelete='RESTRICT',
-        domain=[If(_draft, (), ('state', '=', 'available'))],
+        domain=[
+            ('company', '=', Eval('company', -1)),
+            If(_draft, (), ('state', '=', 'available')),
+            ],
         states={
             'readonly': _draft,
             'invisible': _type != 'activate',
@@ -84,6 +93,7 @@ class Order(Workflow, ModelSQL, ModelView):
             })
     account = fields.Many2One('telecom.account', "Billing Account",
         ondelete='RESTRICT',
+        domain=[('company', '=', Eval('company', -1))],
         states={
             'readonly': _draft,
             'invisible': ~_type.in_(['activate', 'transfer']),
@@ -200,6 +210,10 @@ class Order(Workflow, ModelSQL, ModelView):
                 })
 
     @classmethod
+    def default_company(cls):
+        return default_company()
+
+    @classmethod
     def default_state(cls):
         return 'draft'
 
@@ -256,6 +270,25 @@ class Order(Workflow, ModelSQL, ModelView):
             Number.release(stale)
             if order.number and order.number.reserved_order != order:
                 Number.reserve(order.number, order, until)
+
+    @classmethod
+    def _validate(cls, orders, field_names=None):
+        # before the generic domain check of the number: the suite's own
+        # message, naming the number and its state
+        if field_names is None or 'number' in field_names:
+            cls._check_number_available(orders)
+        super()._validate(orders, field_names=field_names)
+
+    @classmethod
+    def _check_number_available(cls, orders):
+        for order in orders:
+            number = order.number
+            if (order.state == 'draft' and number
+                    and number.state != 'available'
+                    and number.reserved_order != order):
+                raise NumberError(gettext(
+                        'crm_telecom.msg_number_not_available',
+                        number=number.number, state=number.state_string))
 
     @classmethod
     def check_modification(cls, mode, orders, values=None, external=False):
@@ -522,7 +555,8 @@ class Order(Workflow, ModelSQL, ModelView):
         Event = pool.get('telecom.subscriber.event')
         Number.activate(self.number, self)
         subscriber = Subscriber(number=self.number, iccid=self.iccid,
-            customer=self.customer, account=self.account, brand=self.brand,
+            customer=self.customer, account=self.account,
+            company=self.company, brand=self.brand,
             plan=self.plan, region=self.number.region or self.customer.region,
             state='active', activation_date=pool.get('ir.date').today())
         subscriber.save()

@@ -11,6 +11,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from . import identity
+from .company import default_company
 from .exceptions import IdentityError
 
 TELECOM_LEVELS = [
@@ -150,6 +151,10 @@ class Party(IdentityExportMixin, metaclass=PoolMeta):
             'required': Eval('blacklisted', False),
             })
     region = fields.Many2One('telecom.region', "Region", ondelete='RESTRICT')
+    company = fields.Many2One('company.company', "Company",
+        ondelete='RESTRICT',
+        help="The company the customer is served by. Parties without a "
+        "company (companies, employees, suppliers) are seen by all.")
     extra = fields.Dict('telecom.extra_field', "Extra Fields",
         domain=[('target', '=', 'party.party')])
     extra_string = extra.translated('extra')
@@ -176,6 +181,13 @@ class Party(IdentityExportMixin, metaclass=PoolMeta):
         super().validate_fields(parties, field_names)
         if field_names is None or 'extra' in field_names:
             Pool().get('telecom.extra_field').check_values(parties)
+
+    @classmethod
+    def default_company(cls):
+        # only customers belong to a company: the customer screens say so
+        # in their context; companies, employees and suppliers do not
+        if Transaction().context.get('telecom_customer'):
+            return default_company()
 
     @classmethod
     def default_telecom_level(cls):

@@ -1,8 +1,10 @@
 from trytond.i18n import gettext
 from trytond.model import fields
-from trytond.pool import PoolMeta
-from trytond.pyson import Eval
+from trytond.modules.currency.fields import Monetary
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Bool, Eval
 
+from .company import default_company
 from .exceptions import RealNameError
 
 TELECOM_TYPES = [
@@ -18,7 +20,15 @@ class Template(metaclass=PoolMeta):
 
     telecom_type = fields.Selection(TELECOM_TYPES, "Telecom Type",
         sort=False)
-    monthly_fee = fields.Numeric("Monthly Fee", digits=(16, 2),
+    telecom_currency = fields.Many2One('currency.currency',
+        "Tariff Currency", ondelete='RESTRICT',
+        states={
+            'invisible': ~Eval('telecom_type'),
+            'required': Bool(Eval('telecom_type')),
+            },
+        help="The currency of the fees and rates.")
+    monthly_fee = Monetary("Monthly Fee", currency='telecom_currency',
+        digits='telecom_currency',
         states={'invisible': ~Eval('telecom_type')},
         domain=['OR', ('monthly_fee', '=', None), ('monthly_fee', '>=', 0)])
     voice_minutes = fields.Integer("Included Minutes",
@@ -27,19 +37,25 @@ class Template(metaclass=PoolMeta):
         states={'invisible': ~Eval('telecom_type').in_(['plan', 'addon'])})
     data_mb = fields.Integer("Included Data (MB)",
         states={'invisible': ~Eval('telecom_type').in_(['plan', 'addon'])})
-    voice_rate = fields.Numeric("Voice Overage (per minute)",
-        digits=(16, 4), states={'invisible': Eval('telecom_type') != 'plan'})
-    sms_rate = fields.Numeric("SMS Overage (per message)",
-        digits=(16, 4), states={'invisible': Eval('telecom_type') != 'plan'})
-    data_rate = fields.Numeric("Data Overage (per MB)",
-        digits=(16, 4), states={'invisible': Eval('telecom_type') != 'plan'})
-    roaming_voice_rate = fields.Numeric("Roaming Voice (per minute)",
-        digits=(16, 4), states={'invisible': Eval('telecom_type') != 'plan'},
+    voice_rate = Monetary("Voice Overage (per minute)",
+        currency='telecom_currency', digits=(16, 4),
+        states={'invisible': Eval('telecom_type') != 'plan'})
+    sms_rate = Monetary("SMS Overage (per message)",
+        currency='telecom_currency', digits=(16, 4),
+        states={'invisible': Eval('telecom_type') != 'plan'})
+    data_rate = Monetary("Data Overage (per MB)",
+        currency='telecom_currency', digits=(16, 4),
+        states={'invisible': Eval('telecom_type') != 'plan'})
+    roaming_voice_rate = Monetary("Roaming Voice (per minute)",
+        currency='telecom_currency', digits=(16, 4),
+        states={'invisible': Eval('telecom_type') != 'plan'},
         help="International roaming never draws on the allowances.")
-    roaming_sms_rate = fields.Numeric("Roaming SMS (per message)",
-        digits=(16, 4), states={'invisible': Eval('telecom_type') != 'plan'})
-    roaming_data_rate = fields.Numeric("Roaming Data (per MB)",
-        digits=(16, 4), states={'invisible': Eval('telecom_type') != 'plan'})
+    roaming_sms_rate = Monetary("Roaming SMS (per message)",
+        currency='telecom_currency', digits=(16, 4),
+        states={'invisible': Eval('telecom_type') != 'plan'})
+    roaming_data_rate = Monetary("Roaming Data (per MB)",
+        currency='telecom_currency', digits=(16, 4),
+        states={'invisible': Eval('telecom_type') != 'plan'})
     telecom_brand = fields.Many2One('telecom.brand', "Brand",
         ondelete='RESTRICT',
         states={'invisible': ~Eval('telecom_type')},
@@ -58,6 +74,13 @@ class Template(metaclass=PoolMeta):
             'invisible': Eval('telecom_type') != 'plan',
             'required': Eval('telecom_type') == 'plan',
             })
+
+    @classmethod
+    def default_telecom_currency(cls):
+        "The currency of the company the tariff is set up in"
+        company = default_company()
+        if company is not None:
+            return Pool().get('company.company')(company).currency.id
 
     @classmethod
     def default_plan_change_effective(cls):

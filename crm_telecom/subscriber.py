@@ -6,6 +6,7 @@ from trytond.model import Exclude, Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
+from .company import default_company
 from .party import IdentityExportMixin
 
 SUBSCRIBER_STATES = [
@@ -36,6 +37,13 @@ EVENT_TYPES = [
     ('terminate', "Termination"),
     ]
 
+# the system steps that apply changes nobody clicked for at that moment
+EVENT_STEPS = [
+    (None, ""),
+    ('network', "Network Acknowledgement"),
+    ('system', "System"),
+    ]
+
 
 class Subscriber(IdentityExportMixin, ModelSQL, ModelView):
     "Subscriber line: one number in service for a customer"
@@ -49,6 +57,9 @@ class Subscriber(IdentityExportMixin, ModelSQL, ModelView):
         ondelete='RESTRICT', readonly=True)
     account = fields.Many2One('telecom.account', "Billing Account",
         required=True, ondelete='RESTRICT', readonly=True)
+    company = fields.Many2One('company.company', "Company", required=True,
+        ondelete='RESTRICT', readonly=True,
+        help="The company whose network and bills the line is on.")
     brand = fields.Many2One('telecom.brand', "Brand", required=True,
         ondelete='RESTRICT', readonly=True)
     plan = fields.Many2One('product.template', "Plan", required=True,
@@ -100,6 +111,10 @@ class Subscriber(IdentityExportMixin, ModelSQL, ModelView):
                     where=t.pending_plan_date != None),  # noqa: E711
                 })
         cls._order = [('id', 'DESC')]
+
+    @classmethod
+    def default_company(cls):
+        return default_company()
 
     @classmethod
     def default_state(cls):
@@ -247,7 +262,12 @@ class SubscriberEvent(ModelSQL, ModelView):
     to_state = fields.Selection(SUBSCRIBER_STATES + [(None, "")],
         "To State", readonly=True)
     user = fields.Many2One('res.user', "By", readonly=True,
-        ondelete='SET NULL')
+        ondelete='SET NULL',
+        help="Who asked for the change: the staff member who submitted "
+        "the order, even when the network applied it later.")
+    step = fields.Selection(EVENT_STEPS, "Applied By", readonly=True,
+        help="Which step of the system carried the change out when "
+        "nobody's click did.")
     reason = fields.Text("Reason", readonly=True)
     order = fields.Many2One('telecom.order', "Order", readonly=True,
         ondelete='SET NULL')
@@ -265,10 +285,20 @@ class SubscriberEvent(ModelSQL, ModelView):
     @classmethod
     def build(cls, subscriber, type_, from_state=None, to_state=None,
             reason=None, order=None, service=None):
-        "An unsaved event; the caller saves them in one batch"
+        """An unsaved event; the caller saves them in one batch.
+
+        The event names who asked for it (the order's submitter) and, when
+        the system applied it on its own (the network's acknowledgement,
+        a scheduled task: no user in the transaction), that step."""
+        transaction = Transaction()
+        user = (order.submitted_by if order and order.submitted_by
+            else transaction.user or None)
+        step = transaction.context.get('telecom_event_step')
+        if not step and not transaction.user:
+            step = 'system'
         return cls(subscriber=subscriber, type=type_,
             date=dt.datetime.now(),
             from_state=from_state or subscriber.state,
             to_state=to_state or subscriber.state,
-            user=Transaction().user or None, reason=reason, order=order,
+            user=user, step=step, reason=reason, order=order,
             service=service)

@@ -23,6 +23,7 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction
 
 from crm_telecom import identity
+from crm_telecom.company import default_company
 from crm_telecom.sql_tools import as_date
 
 SURNAMES = (
@@ -128,6 +129,11 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
     today = today or dt.date.today()
     now = dt.datetime.now()
     user = Transaction().user
+    # the generated customers, accounts, numbers and lines belong to the
+    # company of the context (or the user's)
+    company = default_company()
+    if company is None:
+        raise ValueError("no company: set one in the context")
 
     districts = Region.search([('type', '=', 'district')])
     if not districts:
@@ -154,18 +160,19 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
 
     parties = Writer('party_party', ['id', 'name', 'code', 'active',
             'telecom_level', 'credit_level', 'blacklisted', 'region',
-            'create_uid', 'create_date'])
+            'company', 'create_uid', 'create_date'])
     identifiers = Writer('party_identifier', ['id', 'party', 'type', 'code',
             'code_compact', 'active', 'create_uid', 'create_date'])
     accounts = Writer('telecom_account', ['id', 'code', 'payer',
             'payment_type', 'balance', 'credit_limit', 'bill_cycle_day',
-            'state', 'active', 'create_uid', 'create_date'])
+            'state', 'active', 'company', 'create_uid', 'create_date'])
     numbers = Writer('telecom_number', ['id', 'number', 'grade', 'state',
-            'region', 'cooling_until', 'create_uid', 'create_date'])
+            'region', 'cooling_until', 'company', 'create_uid',
+            'create_date'])
     lines = Writer('telecom_subscriber', ['id', 'number', 'iccid',
             'customer', 'account', 'brand', 'plan', 'region', 'state',
             'suspension_reason', 'activation_date', 'termination_date',
-            'create_uid', 'create_date'])
+            'company', 'create_uid', 'create_date'])
     periods = Writer('telecom_subscriber_plan', ['id', 'subscriber', 'plan',
             'start_date', 'end_date', 'create_uid', 'create_date'])
     services = Writer('telecom_subscriber_service', ['id', 'subscriber',
@@ -184,7 +191,7 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
         code = identity.make(district_code[region], born, n)
         batch_p.append((pid, chinese_name(rng), 'C%08d' % pid, True,
                 rng.choice(levels), rng.choice(credits), False, region,
-                user, now))
+                company, user, now))
         batch_i.append((first['party_identifier'] + n, pid, 'cn_id', code,
                 code, True, user, now))
         postpaid = rng.random() < 0.35
@@ -194,7 +201,7 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
                 'A%09d' % (first['telecom_account'] + n), pid,
                 'postpaid' if postpaid else 'prepaid', balance,
                 Decimal(200 if postpaid else 0), cycle_day or day, 'active',
-                True, user, now))
+                True, company, user, now))
         if len(batch_p) >= BATCH:
             parties.write(batch_p)
             identifiers.write(batch_i)
@@ -226,7 +233,7 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
             cooling = (today + dt.timedelta(days=rng.randrange(1, 90))
                 if state == 'terminated' else None)
             batch_n.append((nid, msisdn, 'premium' if premium else 'ordinary',
-                    number_state, region, cooling, user, now))
+                    number_state, region, cooling, company, user, now))
             plan = rng.choice(plans_by_brand[brand])
             terminated = None
             if state == 'terminated':
@@ -239,7 +246,7 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
                     region, state,
                     'arrears' if state == 'suspended' else None,
                     activated if state != 'draft' else None, terminated,
-                    user, now))
+                    company, user, now))
             if state != 'draft':
                 for values in _plan_history(history, sid, plan,
                         plans_by_brand[brand], activated, terminated, today):
@@ -254,7 +261,8 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
                         + (user, now))
         else:
             batch_n.append((nid, msisdn, 'premium' if premium else 'ordinary',
-                    'available', rng.choice(district_ids), None, user, now))
+                    'available', rng.choice(district_ids), None, company,
+                    user, now))
         if len(batch_n) >= BATCH:
             numbers.write(batch_n)
             lines.write(batch_s)

@@ -16,41 +16,95 @@ from .cli import open_database
 
 # the provisioning/SMS endpoint simulator bin/serve starts (data/simulator.py)
 SIMULATOR_URL = 'http://127.0.0.1:8099'
-# login, name, role group xml id; every demo user's password is DEMO_PASSWORD
+# headquarters and the province companies under it (name, key, parent key)
+COMPANIES = [
+    ("中国移动通信集团有限公司", 'hq', None),
+    ("中国移动通信集团广东有限公司", 'gd', 'hq'),
+    ("中国移动香港有限公司", 'hk', 'hq'),
+    ]
+# login, name, role group xml id, company key; every demo user's password
+# is DEMO_PASSWORD; headquarters staff see every company
 DEMO_PASSWORD = 'demo1234'
 DEMO_USERS = [
-    ('telecom_admin', "系统管理员", 'group_admin'),
-    ('clerk', "营业厅营业员", 'group_clerk'),
-    ('callcentre', "客服代表", 'group_call_centre'),
-    ('manager', "集团客户经理", 'group_account_manager'),
-    ('director', "政企客户总监", 'group_group_director'),
-    ('channel', "渠道经理", 'group_channel_manager'),
-    ('dealer', "代理商", 'group_agent'),
-    ('billing', "计费账务员", 'group_billing'),
-    ('analyst', "经营分析师", 'group_analyst'),
+    ('telecom_admin', "系统管理员", 'group_admin', 'hq'),
+    ('clerk', "营业厅营业员", 'group_clerk', 'gd'),
+    ('callcentre', "客服代表", 'group_call_centre', 'gd'),
+    ('manager', "集团客户经理", 'group_account_manager', 'gd'),
+    ('director', "政企客户总监", 'group_group_director', 'gd'),
+    ('channel', "渠道经理", 'group_channel_manager', 'gd'),
+    ('dealer', "代理商", 'group_agent', 'gd'),
+    ('billing', "计费账务员", 'group_billing', 'gd'),
+    ('analyst', "经营分析师", 'group_analyst', 'hq'),
+    ('hk_clerk', "香港营业员", 'group_clerk', 'hk'),
     ]
 
 
-def create_users():
+def create_companies():
+    """Headquarters, the Guangdong and the Hong Kong companies, keeping
+    their amounts in yuan; returns them by key"""
+    from decimal import Decimal
+
+    from trytond.pool import Pool
+    pool = Pool()
+    Company = pool.get('company.company')
+    Currency = pool.get('currency.currency')
+    Party = pool.get('party.party')
+    currencies = Currency.search([('code', '=', 'CNY')], limit=1)
+    if currencies:
+        cny, = currencies
+    else:
+        cny, = Currency.create([{'name': "人民币", 'code': 'CNY',
+                    'symbol': '¥', 'rounding': Decimal('0.01'),
+                    'digits': 2}])
+    companies = {}
+    existing = {c.party.name: c for c in Company.search([])}
+    for name, key, parent in COMPANIES:
+        company = existing.get(name)
+        if not company:
+            party, = Party.create([{'name': name}])
+            company, = Company.create([{'party': party.id,
+                        'currency': cny.id, 'timezone': 'Asia/Shanghai',
+                        'parent': companies[parent].id if parent else None,
+                        }])
+        companies[key] = company
+    return companies
+
+
+def create_users(companies):
+    """One user per role, each an employee of a company; headquarters
+    users work in every company"""
     from trytond.pool import Pool
     pool = Pool()
     User = pool.get('res.user')
+    Employee = pool.get('company.employee')
+    Party = pool.get('party.party')
     ModelData = pool.get('ir.model.data')
     Lang = pool.get('ir.lang')
     langs = Lang.search([('code', '=', 'zh_CN')])
     existing = {u.login for u in User.search([])}
+    everywhere = list(companies.values())
     users = []
-    for login, name, group in DEMO_USERS:
+    for login, name, group, key in DEMO_USERS:
         if login in existing:
             continue
+        company = companies[key]
+        party, = Party.create([{'name': name}])
+        employee, = Employee.create([{'party': party.id,
+                    'company': company.id}])
         users.append(User(login=login, name=name, password=DEMO_PASSWORD,
                 groups=[ModelData.get_id('crm_telecom', group)],
-                language=langs[0] if langs else None))
+                language=langs[0] if langs else None,
+                companies=everywhere if key == 'hq' else [company],
+                company=company, company_filter='all',
+                employees=[employee], employee=employee))
     User.save(users)
     admin = User(ModelData.get_id('res', 'user_admin'))
     if langs:
         admin.language = langs[0]
-        admin.save()
+    admin.companies = everywhere
+    admin.company = companies['hq']
+    admin.company_filter = 'all'
+    admin.save()
 
 
 def create_orders(rng):
@@ -73,7 +127,8 @@ def create_orders(rng):
     szx_plans = Template.search([('telecom_brand', '=', szx.id),
             ('telecom_type', '=', 'plan')])
     customers = Party.search([('blacklisted', '=', False),
-            ('subscribers', '=', None)], limit=6)
+            ('subscribers', '=', None), ('telecom_accounts', '!=', None)],
+        limit=6)
     if not customers:
         customers = [s.customer for s in active[-6:]]
 
@@ -277,20 +332,28 @@ def finish_setup():
 
 def load(subscribers=400, seed=2026):
     from trytond.pool import Pool
+    from trytond.transaction import Transaction
 
     from .bulk import generate
     from .reference import load_reference
     rng = random.Random(seed)
     ensure_configuration()
-    load_reference()
+    companies = create_companies()
     Party = Pool().get('party.party')
     counts, orders = {}, None
-    if not Party.search([('subscribers', '!=', None)], limit=1):
-        counts = generate(subscribers, seed=seed)
-        blacklist(rng)
-        orders = create_orders(rng)
-        create_billing(rng)
-    create_users()
+    # the Guangdong company's customers and lines; a few in Hong Kong
+    with Transaction().set_context(company=companies['gd'].id):
+        load_reference()
+        if not Party.search([('subscribers', '!=', None)], limit=1):
+            counts = generate(subscribers, seed=seed)
+            blacklist(rng)
+            orders = create_orders(rng)
+            create_billing(rng)
+            with Transaction().set_context(company=companies['hk'].id):
+                for table, count in generate(
+                        max(subscribers // 20, 5), seed=seed + 1).items():
+                    counts[table] = counts.get(table, 0) + count
+    create_users(companies)
     finish_setup()
     use_simulator(orders)
     return counts

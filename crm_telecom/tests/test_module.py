@@ -20,6 +20,7 @@ from crm_telecom.tests.tools import (
     create_numbers,
     network_waits,
     order,
+    setup_company,
     setup_reference,
     valid_id,
 )
@@ -129,6 +130,7 @@ class CrmTelecomTestCase(ModuleTestCase):
     def test_number_malformed(self):
         "Malformed numbers are refused, formatting is normalised"
         Number = Pool().get('telecom.number')
+        setup_company()
         for value in ['1380013800', '23800138000', '1380013800a']:
             with self.subTest(value=value):
                 with self.assertRaises(ValidationError) as cm:

@@ -1,20 +1,68 @@
 "Fixtures shared by the crm_telecom tests"
 import datetime as dt
 import hashlib
+from decimal import Decimal
 from unittest.mock import patch
 
 from trytond.pool import Pool
+from trytond.transaction import Transaction
 
 from crm_telecom import identity
+
+COMPANY = "中国移动通信集团广东有限公司"
 
 
 def valid_id(sequence=1, born=dt.date(1990, 5, 17), region='440106'):
     return identity.make(region, born, sequence)
 
 
+def setup_company(name=COMPANY):
+    """The province company the tests work in, keeping its amounts in CNY,
+    and the company of the test's user (so records default to it)"""
+    pool = Pool()
+    Company = pool.get('company.company')
+    Currency = pool.get('currency.currency')
+    Party = pool.get('party.party')
+    User = pool.get('res.user')
+    companies = Company.search([('party.name', '=', name)], limit=1)
+    if companies:
+        company, = companies
+    else:
+        currencies = Currency.search([('code', '=', 'CNY')], limit=1)
+        if not currencies:
+            currencies = Currency.create([{'name': "人民币", 'code': 'CNY',
+                        'symbol': '¥', 'rounding': Decimal('0.01'),
+                        'digits': 2}])
+        party, = Party.create([{'name': name}])
+        company, = Company.create([{'party': party.id,
+                    'currency': currencies[0].id}])
+    user = User(Transaction().user)
+    if user.company != company:
+        User.write([user], {
+                'companies': [('add', [company.id])],
+                'company': company.id,
+                })
+    return company
+
+
+def create_staff(login, group, **values):
+    "A staff user of a role (crm_telecom.group_*) in the test company"
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    company = setup_company()
+    user, = User.create([{'login': login,
+                'groups': [('add', [ModelData.get_id('crm_telecom', group)])],
+                'companies': [('add', [company.id])],
+                'company': company.id,
+                **values}])
+    return user
+
+
 def setup_reference():
     "Regions, brands and products from the suite's reference data"
     from data.reference import load_reference
+    setup_company()
     regions, brands, products = load_reference()
     return regions, brands, products
 
@@ -22,6 +70,7 @@ def setup_reference():
 def create_customer(name="张三", code=None, sequence=1, **values):
     pool = Pool()
     Party = pool.get('party.party')
+    values.setdefault('company', setup_company().id)
     identifiers = []
     if code is not False:
         identifiers = [('create', [{'type': 'cn_id',
@@ -33,12 +82,14 @@ def create_customer(name="张三", code=None, sequence=1, **values):
 
 def create_account(payer, **values):
     Account = Pool().get('telecom.account')
+    setup_company()
     account, = Account.create([{'payer': payer.id, **values}])
     return account
 
 
 def create_numbers(*numbers):
     Number = Pool().get('telecom.number')
+    setup_company()
     return Number.create([{'number': n} for n in numbers])
 
 
