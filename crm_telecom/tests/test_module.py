@@ -18,6 +18,7 @@ from crm_telecom.tests.tools import (
     create_account,
     create_customer,
     create_numbers,
+    create_staff,
     network_waits,
     order,
     setup_company,
@@ -209,14 +210,8 @@ class CrmTelecomTestCase(ModuleTestCase):
         order by hand; a clerk's Submit still completes it"""
         pool = Pool()
         Order = pool.get('telecom.order')
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
-        clerk, billing = User.create([
-                {'login': 'clerk', 'groups': [('add', [ModelData.get_id(
-                                    'crm_telecom', 'group_clerk')])]},
-                {'login': 'billing', 'groups': [('add', [ModelData.get_id(
-                                    'crm_telecom', 'group_billing')])]},
-                ])
+        clerk = create_staff('clerk', 'group_clerk')
+        billing = create_staff('billing', 'group_billing')
         subscriber = self.setup_line()
         regions, brands, products = setup_reference()
         number, = create_numbers('13900139000')
