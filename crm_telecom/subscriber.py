@@ -6,8 +6,6 @@ from trytond.model import Exclude, Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from .party import IdentityExportMixin
-
 SUBSCRIBER_STATES = [
     ('draft', "Draft"),
     ('active', "Active"),
@@ -37,7 +35,7 @@ EVENT_TYPES = [
     ]
 
 
-class Subscriber(IdentityExportMixin, ModelSQL, ModelView):
+class Subscriber(ModelSQL, ModelView):
     "Subscriber line: one number in service for a customer"
     __name__ = 'telecom.subscriber'
 

@@ -98,7 +98,7 @@ class ExtraFieldRPCTestCase(RouteTestCase):
         party_id, = self.call(client, clerk, 'model.party.party.create', [{
                     'name': "张老师",
                     'identifiers': [['create', [
-                                {'type': 'cn_id', 'code': valid_id(1)}]]],
+                                {'type': 'cn_ric', 'code': valid_id(1)}]]],
                     'extra': {
                         'occupation': 'teacher', 'household': 3,
                         'student': False, 'nickname': "老张",

@@ -23,7 +23,7 @@ def create_customer(name="张三", code=None, sequence=1, **values):
     Party = pool.get('party.party')
     identifiers = []
     if code is not False:
-        identifiers = [('create', [{'type': 'cn_id',
+        identifiers = [('create', [{'type': identity.TYPE,
                             'code': code or valid_id(sequence)}])]
     party, = Party.create([{'name': name, 'identifiers': identifiers,
                 **values}])
