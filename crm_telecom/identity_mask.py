@@ -49,6 +49,8 @@ def _masked_call():
 
 
 def _field_name(Model, name):
+    if name == 'rec_name' and Model._rec_name in Model._fields:
+        name = Model._rec_name
     return Model.__names__(name)['field']
 
 
