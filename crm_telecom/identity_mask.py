@@ -54,21 +54,26 @@ def _field_name(Model, name):
     return Model.__names__(name)['field']
 
 
+def check_clause(Model, clause):
+    "Masked roles may search an identity for one complete valid ID only"
+    name, operator, value = clause[:3]
+    if not (operator == '=' and identity.is_valid(value)):
+        raise IdentityAccessError(gettext(
+                'crm_telecom.msg_identity_search_masked',
+                field=_field_name(Model, name), operator=operator,
+                value=value))
+
+
 def check_domain(Model, domain):
-    """Masked roles may search an identity field only for one complete
-    valid resident ID; paths through relations reach the target model's
-    own search_domain, which checks its clauses"""
+    """Check the clauses on the model's identity fields; paths through
+    relations reach the target model's own search_domain, and searchers of
+    Function fields check their clause themselves"""
     fields = getattr(Model, '_identity_fields', None)
     if not fields or not domain:
         return
     if is_leaf(domain):
-        name, operator, value = domain[:3]
-        if name in fields and not (
-                operator == '=' and identity.is_valid(value)):
-            raise IdentityAccessError(gettext(
-                    'crm_telecom.msg_identity_search_masked',
-                    field=_field_name(Model, name), operator=operator,
-                    value=value))
+        if domain[0] in fields:
+            check_clause(Model, domain)
     elif isinstance(domain, (list, tuple)):
         for clause in domain:
             if not isinstance(clause, str):

@@ -18,7 +18,7 @@ from .exceptions import (
     IdentityError,
     IdentitySimilarityWarning,
 )
-from .identity_mask import identity_masked
+from .identity_mask import check_clause, identity_masked
 
 TELECOM_LEVELS = [
     ('normal', "Normal"),
@@ -227,6 +227,8 @@ class Party(metaclass=PoolMeta):
 
     @classmethod
     def search_identity_code(cls, name, clause):
+        if identity_masked():
+            check_clause(cls, clause)
         _, operator, value = clause[:3]
         if isinstance(value, str):
             value = identity.compact(value)

@@ -3,6 +3,7 @@ python-stdnum, the region proposed from the birth place, masking through
 every door for the roles without the identity group, and merging or
 erasing customers."""
 import datetime as dt
+import os
 import unittest
 from contextlib import contextmanager
 
@@ -222,39 +223,82 @@ class IdentityTestCase(unittest.TestCase):
         Account = pool.get('telecom.account')
         party, subscriber, agent = self.setup_masked()
         with self.as_user(agent):
-            for Model, domain in [
-                    (Party, [('identity_code', 'like', '1101%')]),
-                    (Party, [('identity_code', 'ilike', '%002x')]),
-                    (Party, [('identity_code', 'not like', '11%')]),
-                    (Party, [('identity_code', 'in', ['1101', CODE])]),
-                    (Party, [('identity_code', '>', '110105194')]),
-                    (Party, [('identity_code', '=', '110105194912310')]),
-                    (Party, [('identity_code', '!=', CODE)]),
-                    (Party, [('identifiers.code', 'like', '1101%')]),
-                    (Party, [('identifiers.code_compact', 'ilike', '%002X')]),
-                    (Party, [('identifiers.rec_name', 'like', '1101%')]),
-                    (Party, [('identifiers', 'ilike', '1101%')]),
-                    (Party, [('identifiers', 'where',
-                                [('code', 'like', '1101%')])]),
+            resident_id, code, compact = (
+                "Resident ID", '"Code"', "Code Compact")
+            for Model, domain, field, value in [
+                    (Party, [('identity_code', 'like', '1101%')],
+                        resident_id, '1101%'),
+                    (Party, [('identity_code', 'ilike', '%002x')],
+                        resident_id, '%002x'),
+                    (Party, [('identity_code', 'not like', '11%')],
+                        resident_id, '11%'),
+                    (Party, [('identity_code', 'in', ['1101', CODE])],
+                        resident_id, '1101'),
+                    (Party, [('identity_code', '>', '110105194')],
+                        resident_id, '110105194'),
+                    (Party, [('identity_code', '=', '110105194912310')],
+                        resident_id, '110105194912310'),
+                    (Party, [('identity_code', '!=', CODE)],
+                        resident_id, CODE),
                     (Party, ['OR', ('name', '=', "x"),
-                            ('identity_code', 'like', '1%')]),
-                    (Identifier, [('code', 'like', '1101%')]),
-                    (Identifier, [('code_compact', 'ilike', '%2X')]),
-                    (Identifier, [('rec_name', 'ilike', '%0105%')]),
-                    (Identifier, [('party.identity_code', 'like', '1101%')]),
-                    (Subscriber, [('customer.identity_code', 'like', '1101%')]),
-                    (Subscriber, [('customer.identifiers.code', 'like', '11%')]),
-                    (Account, [('payer.identifiers.code_compact', 'like', '1%')]),
-                    (Account, [('payer.identity_code', 'not like', '2%')]),
+                            ('identity_code', 'like', '1%')],
+                        resident_id, '1%'),
+                    (Party, [('identifiers.code', 'like', '1101%')],
+                        code, '1101%'),
+                    (Party, [('identifiers.code_compact', 'ilike', '%002X')],
+                        compact, '%002X'),
+                    (Party, [('identifiers.rec_name', 'like', '1101%')],
+                        code, '1101%'),
+                    (Party, [('identifiers', 'ilike', '1101%')],
+                        code, '1101%'),
+                    (Party, [('identifiers', 'where',
+                                [('code', 'like', '1101%')])],
+                        code, '1101%'),
+                    (Identifier, [('code', 'like', '1101%')], code, '1101%'),
+                    (Identifier, [('code_compact', 'ilike', '%2X')],
+                        compact, '%2X'),
+                    (Identifier, [('rec_name', 'ilike', '%0105%')],
+                        code, '%0105%'),
+                    (Identifier, [('party.identity_code', 'like', '1101%')],
+                        resident_id, '1101%'),
+                    (Subscriber, [('customer.identity_code', 'like', '1101%')],
+                        resident_id, '1101%'),
+                    (Subscriber, [('customer.identifiers.code', 'like', '11%')],
+                        code, '11%'),
+                    (Account, [('payer.identifiers.code_compact', 'like', '1%')],
+                        compact, '1%'),
+                    (Account, [('payer.identity_code', 'not like', '2%')],
+                        resident_id, '2%'),
                     ]:
                 with self.subTest(model=Model.__name__, domain=domain):
                     with self.assertRaises(UserError) as cm:
                         Model.search(domain)
-                    # the error names the field, in the user's language
-                    self.assertRegex(cm.exception.message,
-                        'Resident ID|Code')
+                    # the error names the field and the value searched
+                    self.assertIn(field, cm.exception.message)
+                    self.assertIn(value, cm.exception.message)
                     with self.assertRaises(UserError):
                         Model.search_count(domain)
+
+    @with_transaction()
+    def test_masked_search_refused_in_chinese(self):
+        "The refusal names the field and the value in Chinese"
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        Translation = pool.get('ir.translation')
+        Party = pool.get('party.party')
+        chinese, = Lang.search([('code', '=', 'zh_CN')])
+        Lang.write([chinese], {'translatable': True})
+        Translation.translation_import('zh_CN', 'crm_telecom',
+            os.path.join(os.path.dirname(os.path.dirname(__file__)),
+                'locale', 'zh_CN.po'))
+        party, subscriber, agent = self.setup_masked()
+        with self.as_user(agent), \
+                Transaction().set_context(language='zh_CN'):
+            with self.assertRaises(UserError) as cm:
+                Party.search([('identity_code', 'like', '1101%')])
+        self.assertEqual(cm.exception.message,
+            "不能按“like 1101%”查找“居民身份证号码”："
+            "只能用“=”查找一个完整的居民身份证号码。")
 
     @with_transaction()
     def test_masked_order_refused(self):
