@@ -6,6 +6,7 @@ Models declare the fields that show an identity in ``_identity_fields``;
 the mixin below is registered on every ModelSQL (see __init__.py)."""
 from trytond.i18n import gettext
 from trytond.pool import Pool
+from trytond.tools import strip_wildcard
 from trytond.tools.domain_inversion import is_leaf
 from trytond.transaction import Transaction, without_check_access
 
@@ -54,10 +55,21 @@ def _field_name(Model, name):
     return Model.__names__(name)['field']
 
 
+def exact_identity(operator, value):
+    """The complete valid ID a clause looks for, else None; the client's
+    search box sends a full ID typed in it as ilike '%ID%'"""
+    if operator in {'like', 'ilike'} and isinstance(value, str):
+        value = strip_wildcard(value)
+    elif operator != '=':
+        return None
+    if identity.is_valid(value):
+        return identity.compact(value)
+
+
 def check_clause(Model, clause):
     "Masked roles may search an identity for one complete valid ID only"
     name, operator, value = clause[:3]
-    if not (operator == '=' and identity.is_valid(value)):
+    if not exact_identity(operator, value):
         raise IdentityAccessError(gettext(
                 'crm_telecom.msg_identity_search_masked',
                 field=_field_name(Model, name), operator=operator,

@@ -8,7 +8,7 @@ from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.tools import grouped_slice, strip_wildcard
+from trytond.tools import grouped_slice
 from trytond.tools.domain_inversion import is_leaf
 from trytond.transaction import Transaction
 
@@ -18,7 +18,7 @@ from .exceptions import (
     IdentityError,
     IdentitySimilarityWarning,
 )
-from .identity_mask import check_clause, identity_masked
+from .identity_mask import check_clause, exact_identity, identity_masked
 
 TELECOM_LEVELS = [
     ('normal', "Normal"),
@@ -227,10 +227,11 @@ class Party(metaclass=PoolMeta):
 
     @classmethod
     def search_identity_code(cls, name, clause):
+        _, operator, value = clause[:3]
         if identity_masked():
             check_clause(cls, clause)
-        _, operator, value = clause[:3]
-        if isinstance(value, str):
+            operator, value = '=', exact_identity(operator, value)
+        elif isinstance(value, str):
             value = identity.compact(value)
         return [('identifiers', 'where', [
                     ('type', '=', identity.TYPE),
@@ -245,11 +246,9 @@ class Party(metaclass=PoolMeta):
         # a masked role finds a customer by name, or by the full ID only
         domain = [d for d in domain
             if not (is_leaf(d) and d[0].startswith('identifiers.'))]
-        _, operator, operand, *extra = clause
-        if operator in {'=', 'like', 'ilike'} and isinstance(operand, str):
-            code = strip_wildcard(operand)
-            if identity.is_valid(code):
-                domain.append(('identity_code', '=', identity.compact(code)))
+        code = exact_identity(*clause[1:3])
+        if code:
+            domain.append(('identity_code', '=', code))
         return domain
 
     @fields.depends('region', 'identifiers')

@@ -298,7 +298,7 @@ class IdentityTestCase(unittest.TestCase):
                 Party.search([('identity_code', 'like', '1101%')])
         self.assertEqual(cm.exception.message,
             "不能按“like 1101%”查找“居民身份证号码”："
-            "只能用“=”查找一个完整的居民身份证号码。")
+            "只能查找一个完整的居民身份证号码。")
 
     @with_transaction()
     def test_masked_order_refused(self):
@@ -333,6 +333,12 @@ class IdentityTestCase(unittest.TestCase):
                 [party])
             self.assertEqual(Party.search(
                     [('identity_code', '=', '110105 19491231 002x')]), [party])
+            # as the client's search box sends it
+            self.assertEqual(Party.search(
+                    [('identity_code', 'ilike', '%%%s%%' % CODE.lower())]),
+                [party])
+            with self.assertRaises(UserError):
+                Party.search([('identity_code', 'like', '11010519491231002_')])
             self.assertEqual(Subscriber.search(
                     [('customer.identity_code', '=', CODE)]), [subscriber])
             self.assertEqual(len(Identifier.search([('code', '=', CODE)])), 1)
