@@ -60,7 +60,7 @@ class PartyIdentifier(metaclass=PoolMeta):
         if identity.TYPE in types:
             return identity.TYPE
 
-    @fields.depends('type', 'code')
+    @fields.depends('type', 'party', 'code')
     def check_code(self):
         if self.code and self.type == identity.TYPE:
             reason = identity.error(self.code)
