@@ -5,13 +5,13 @@ import unittest
 from trytond.modules.party.tests import PartyCheckReplaceMixin
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
-from trytond.transaction import Transaction
 
 from crm_telecom.tests.tools import (
     create_account,
     create_bill,
     create_customer,
     create_payment,
+    replace_party,
     valid_id,
 )
 
@@ -26,7 +26,6 @@ class PartyReplaceTestCase(PartyCheckReplaceMixin, unittest.TestCase):
     @with_transaction()
     def test_replace_moves_bills_and_payments(self):
         pool = Pool()
-        Replace = pool.get('party.replace', type='wizard')
         Bill = pool.get('telecom.bill')
         Payment = pool.get('telecom.payment')
         code = valid_id(7)
@@ -37,14 +36,7 @@ class PartyReplaceTestCase(PartyCheckReplaceMixin, unittest.TestCase):
         payment = create_payment(account, '58.00')
         self.assertEqual((bill.payer, payment.payer), (duplicate, duplicate))
 
-        session_id, _, _ = Replace.create()
-        replace = Replace(session_id)
-        replace.ask.source = duplicate
-        replace.ask.destination = customer
-        replace.transition_replace()
-        # the wizard updates in SQL: read again as a new request would
-        for cache in Transaction().cache.values():
-            cache.clear()
+        replace_party(duplicate, customer)
 
         self.assertEqual(Bill(bill.id).payer, customer)
         self.assertEqual(Payment(payment.id).payer, customer)

@@ -22,7 +22,9 @@ from crm_telecom.tests.tools import (
     activation,
     create_customer,
     create_numbers,
+    erase_party,
     order,
+    replace_party,
     setup_reference,
     valid_id,
 )
@@ -446,28 +448,6 @@ class IdentityTestCase(unittest.TestCase):
 
     # --- merge and erase --------------------------------------------------
 
-    def forget(self):
-        "The wizards update in SQL: read again as a new request would"
-        for cache in Transaction().cache.values():
-            cache.clear()
-
-    def replace(self, source, destination):
-        Replace = Pool().get('party.replace', type='wizard')
-        session_id, _, _ = Replace.create()
-        replace = Replace(session_id)
-        replace.ask.source = source
-        replace.ask.destination = destination
-        replace.transition_replace()
-        self.forget()
-
-    def erase(self, party):
-        Erase = Pool().get('party.erase', type='wizard')
-        session_id, _, _ = Erase.create()
-        erase = Erase(session_id)
-        erase.ask.party = party
-        erase.transition_erase()
-        self.forget()
-
     @with_transaction()
     def test_replace_moves_customer(self):
         "Merging a duplicate moves its accounts, lines and orders"
@@ -492,7 +472,7 @@ class IdentityTestCase(unittest.TestCase):
         transfer = order('transfer', heir_order.subscriber,
             new_owner=duplicate.id, account=account.id)
 
-        self.replace(duplicate, customer)
+        replace_party(duplicate, customer)
 
         for record, field in [
                 (account, 'payer'), (subscriber, 'customer'),
@@ -511,7 +491,7 @@ class IdentityTestCase(unittest.TestCase):
         source = create_customer(code=CODE)
         destination = create_customer(sequence=5)
         with self.assertRaises(UserWarning) as cm:
-            self.replace(source, destination)
+            replace_party(source, destination)
         self.assertIn(CODE, cm.exception.message)
         self.assertIn(valid_id(5), cm.exception.message)
 
@@ -531,7 +511,7 @@ class IdentityTestCase(unittest.TestCase):
         Party.write([party], {'active': False})
 
         with self.assertRaises(UserError) as cm:
-            self.erase(party)
+            erase_party(party)
         self.assertIn(party.name, cm.exception.message)
         self.assertIn(subscriber.rec_name, cm.exception.message)
 
@@ -539,7 +519,7 @@ class IdentityTestCase(unittest.TestCase):
         draft = activation(party, other, brands['SZX'],
             products["神州行 18元畅聊卡"], account=subscriber.account)
         with self.assertRaises(UserError) as cm:
-            self.erase(party)
+            erase_party(party)
         self.assertIn(draft.rec_name, cm.exception.message)
         self.assertEqual(party.identity_code, CODE)
 
@@ -563,7 +543,7 @@ class IdentityTestCase(unittest.TestCase):
         Party.write([party], {'active': False, 'blacklisted': True,
                 'blacklist_reason': "欠费不还"})
 
-        self.erase(party)
+        erase_party(party)
 
         party = Party(party.id)
         self.assertIsNone(party.name)

@@ -30,6 +30,29 @@ def create_customer(name="张三", code=None, sequence=1, **values):
     return party
 
 
+def _party_wizard(name, **ask):
+    "Run party's replace or erase wizard, then read as a new request would"
+    from trytond.transaction import Transaction
+    Wizard = Pool().get(name, type='wizard')
+    session_id, _, _ = Wizard.create()
+    wizard = Wizard(session_id)
+    for key, value in ask.items():
+        setattr(wizard.ask, key, value)
+    getattr(wizard, 'transition_%s' % name.split('.')[-1])()
+    # the wizards update in SQL, behind the records' cache
+    for cache in Transaction().cache.values():
+        cache.clear()
+
+
+def replace_party(source, destination):
+    "Merge the duplicate source into destination"
+    _party_wizard('party.replace', source=source, destination=destination)
+
+
+def erase_party(party):
+    _party_wizard('party.erase', party=party)
+
+
 def create_account(payer, **values):
     Account = Pool().get('telecom.account')
     account, = Account.create([{'payer': payer.id, **values}])
