@@ -3,6 +3,7 @@ python-stdnum, the region proposed from the birth place, masking through
 every door for the roles without the identity group, and merging or
 erasing customers."""
 import datetime as dt
+import json
 import os
 import unittest
 from contextlib import contextmanager
@@ -14,12 +15,19 @@ from trytond.modules.party.tests import (
     PartyCheckReplaceMixin,
 )
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import (
+    RouteTestCase,
+    activate_module,
+    with_transaction,
+)
 from trytond.transaction import Transaction, check_access
 
 from crm_telecom import identity
 from crm_telecom.tests.tools import (
+    PASSWORD,
+    RPCMixin,
     activation,
+    create_account,
     create_customer,
     create_numbers,
     erase_party,
@@ -576,3 +584,58 @@ class PartyWizardsTestCase(
                 ('telecom.order', 'customer'),
                 ('telecom.order', 'new_owner'),
                 }, set(Replace.fields_to_replace()))
+
+
+class IdentityRPCTestCase(RPCMixin, RouteTestCase):
+    "Masked IDs through the JSON-RPC calls the web client makes"
+    module = 'crm_telecom'
+
+    @classmethod
+    def setUpDatabase(cls):
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        User.create([{'login': 'callcentre', 'name': "客服",
+                    'password': PASSWORD,
+                    'groups': [('add', [ModelData.get_id(
+                                    'crm_telecom', 'group_call_centre')])]}])
+        create_account(create_customer(code=CODE))
+
+    def test_masked_through_rpc(self):
+        client = self.client()
+        agent = self.login(client, 'callcentre')
+
+        party_id, = self.call(client, agent, 'model.party.party.search',
+            [('identity_code', '=', CODE)], 0, None, None)
+        self.assertEqual(self.call(client, agent,
+                'model.party.party.search_count',
+                [('identity_code', 'ilike', '%%%s%%' % CODE)]), 1)
+        for method, domain, sort, field in [
+                ('model.party.party.search',
+                    [('identity_code', 'ilike', '%1101%')], None,
+                    "Resident ID"),
+                ('model.party.identifier.search',
+                    [('code', 'like', '1101%')], None, "Code"),
+                ('model.telecom.account.search',
+                    [('payer.identifiers.code', 'like', '1101%')], None,
+                    "Code"),
+                ('model.party.identifier.search', [], [('code', 'ASC')],
+                    "Code"),
+                ]:
+            with self.subTest(method=method, domain=domain, order=sort):
+                error = self.call_error(client, agent, method, domain, 0,
+                    None, sort)
+                self.assertEqual(error[0], 'UserError')
+                self.assertIn('cannot be', error[1][0])
+                self.assertIn('"%s"' % field, error[1][0])
+
+        row, = self.call(client, agent, 'model.party.party.read',
+            [party_id], ['identity_code', 'identifiers.code'])
+        self.assertNotIn(CODE, json.dumps(row))
+        self.assertIn(MASKED, json.dumps(row))
+        rows = self.call(client, agent, 'model.telecom.account.export_data',
+            self.call(client, agent, 'model.telecom.account.search',
+                [], 0, None, None),
+            ['payer/identity_code', 'payer/identifiers/code'], True)
+        self.assertNotIn(CODE, json.dumps(rows))
+        self.assertIn(MASKED, json.dumps(rows))

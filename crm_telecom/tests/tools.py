@@ -1,6 +1,8 @@
 "Fixtures shared by the crm_telecom tests"
+import base64
 import datetime as dt
 import hashlib
+import json
 
 from trytond.pool import Pool
 
@@ -162,3 +164,34 @@ def line_since(since, number='13800138000', plan="神州行 18元畅聊卡",
     subscriber.activation_date = since
     subscriber.save()
     return subscriber
+
+
+PASSWORD = 'secret-1234'
+
+
+class RPCMixin:
+    "JSON-RPC calls as the web client makes them, for a RouteTestCase"
+
+    def login(self, client, login):
+        response = client.post('/%s/rpc/' % self.db_name, json={
+                'method': 'common.db.login',
+                'params': [login, {'password': PASSWORD}, 'en'],
+                'id': 1})
+        user_id, session = json.loads(response.data)["result"][:2]
+        token = base64.b64encode(
+            ('%s:%s:%s' % (login, user_id, session)).encode()).decode()
+        return {'Authorization': 'Session ' + token}
+
+    def call(self, client, headers, method, *params):
+        response = client.post('/%s/rpc/' % self.db_name, headers=headers,
+            json={'method': method, 'params': [*params, {}], 'id': 1})
+        self.assertEqual(response.status_code, 200, response.data)
+        data = json.loads(response.data)
+        if 'error' in data and data['error']:
+            raise AssertionError(data['error'])
+        return data['result']
+
+    def call_error(self, client, headers, method, *params):
+        response = client.post('/%s/rpc/' % self.db_name, headers=headers,
+            json={'method': method, 'params': [*params, {}], 'id': 1})
+        return json.loads(response.data)['error']
