@@ -3,7 +3,8 @@ identity group: reads, exports, searches and orderings, on the models that
 hold them and through any path that leads to them from another model.
 
 Models declare the fields that show an identity in ``_identity_fields``;
-the mixin below is registered on every ModelSQL (see __init__.py)."""
+the mixins below are registered on every ModelSQL and every Report (see
+__init__.py)."""
 from trytond.i18n import gettext
 from trytond.pool import Pool
 from trytond.tools import strip_wildcard
@@ -148,3 +149,15 @@ class IdentityMaskMixin:
         with Transaction().set_context({MASKED: True}):
             return super().export_data(cls.browse([r.id for r in records]),
                 fields_names, header=header)
+
+
+class IdentityMaskReportMixin:
+    __slots__ = ()
+
+    @classmethod
+    def execute(cls, ids, data):
+        if not _masked_call():
+            return super().execute(ids, data)
+        # the records a report renders are read in this context
+        with Transaction().set_context({MASKED: True}):
+            return super().execute(ids, data)

@@ -7,6 +7,7 @@ import json
 import os
 import unittest
 from contextlib import contextmanager
+from unittest.mock import patch
 
 from trytond.exceptions import UserError, UserWarning
 from trytond.model.exceptions import ValidationError
@@ -416,6 +417,25 @@ class IdentityTestCase(unittest.TestCase):
                     rows = Model.export_data_domain(
                         [('id', '=', record.id)], paths)
                     self.assertNotIn(CODE, str(rows))
+
+    @with_transaction()
+    def test_masked_report(self):
+        "Reports render the records a masked role prints masked"
+        pool = Pool()
+        SubscriberList = pool.get('telecom.subscriber.list.xlsx',
+            type='report')
+        party, subscriber, agent = self.setup_masked()
+        printed = []
+
+        def render(records, header, data, action):
+            printed.extend(r.customer.identity_code for r in records)
+            return 'xlsx', b''
+        with patch.object(SubscriberList, '_execute', render), \
+                self.as_user(agent):
+            SubscriberList.execute([subscriber.id], {
+                    'model': 'telecom.subscriber'})
+        self.assertEqual(printed, [MASKED])
+        self.assertEqual(party.identity_code, CODE)
 
     @with_transaction()
     def test_masked_role_keeps_server_rules(self):
