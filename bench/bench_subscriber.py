@@ -446,7 +446,7 @@ SQL_360 = [
         'FROM party_party p LEFT JOIN telecom_region r ON r.id = p.region '
         'WHERE p.id = %(party)s'),
     ('identity_code', "SELECT code FROM party_identifier "
-        "WHERE party = %(party)s AND type = 'cn_id' ORDER BY id DESC LIMIT 1"),
+        "WHERE party = %(party)s AND type = 'cn_ric' ORDER BY id DESC LIMIT 1"),
     ('line_count', "SELECT COUNT(*) FROM telecom_subscriber "
         "WHERE customer = %(party)s AND state != 'terminated'"),
     ('total_balance', "SELECT SUM(balance) FROM telecom_account "

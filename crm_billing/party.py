@@ -59,3 +59,14 @@ class Party(metaclass=PoolMeta):
                 if len(payments) < PAYMENTS_SHOWN:
                     payments.append(row['id'])
         return result
+
+
+class PartyReplace(metaclass=PoolMeta):
+    __name__ = 'party.replace'
+
+    @classmethod
+    def fields_to_replace(cls):
+        return super().fields_to_replace() + [
+            ('telecom.bill', 'payer'),
+            ('telecom.payment', 'payer'),
+            ]

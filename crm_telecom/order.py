@@ -461,7 +461,7 @@ class Order(Workflow, ModelSQL, ModelView):
         order = self.__table__()
         identifier = Identifier.__table__()
         holders = identifier.select(identifier.party,
-            where=(identifier.type == 'cn_id')
+            where=(identifier.type == identity.TYPE)
             & (identifier.code_compact == identity.compact(code)))
         cursor = Transaction().connection.cursor()
         cursor.execute(*subscriber.select(Count(subscriber.id),

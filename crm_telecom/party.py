@@ -1,3 +1,4 @@
+from collections import defaultdict
 from decimal import Decimal
 
 from sql import Null
@@ -8,11 +9,17 @@ from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
+from trytond.tools.domain_inversion import is_leaf
 from trytond.transaction import Transaction
 
 from . import identity
 from .company import default_company
-from .exceptions import IdentityError
+from .exceptions import (
+    CustomerEraseError,
+    IdentityError,
+    IdentitySimilarityWarning,
+)
+from .identity_mask import check_clause, exact_identity, identity_masked
 
 TELECOM_LEVELS = [
     ('normal', "Normal"),
@@ -28,6 +35,7 @@ CREDIT_LEVELS = [
     ('d', "D - Poor"),
     ]
 OPEN_ORDER_STATES = ['draft', 'submitted', 'provisioning']
+LIVE_LINE_STATES = ['draft', 'active', 'suspended']
 
 
 def grouped_ids(records):
@@ -35,109 +43,103 @@ def grouped_ids(records):
         yield [r.id for r in sub]
 
 
-def identity_visible():
-    """Whether the current user may see full resident ID numbers.
-
-    Internal server code (no access check) always sees them; staff calls
-    see them only with the identity group (clerks and administrators)."""
-    transaction = Transaction()
-    if not transaction.user or not transaction.check_access:
-        return True
-    pool = Pool()
-    User = pool.get('res.user')
-    ModelData = pool.get('ir.model.data')
-    return (ModelData.get_id('crm_telecom', 'group_identity')
-        in User.get_groups())
-
-
-class IdentityExportMixin:
-    "Mask resident IDs in exports for users who may not see them"
-    __slots__ = ()
-    _identity_own_paths = set()
-
-    @classmethod
-    def _is_identity_path(cls, path):
-        segments = path.split('/')
-        return (path in cls._identity_own_paths
-            or segments[-1] == 'identity_code'
-            or (len(segments) > 1 and segments[-2] == 'identifiers'
-                and segments[-1] in {'code', 'code_compact', 'rec_name'}))
-
-    @classmethod
-    def export_data(cls, records, fields_names, header=False):
-        data = super().export_data(records, fields_names, header=header)
-        if identity_visible():
-            return data
-        masked = [i for i, name in enumerate(fields_names)
-            if cls._is_identity_path(name)]
-        for row in data[1 if header else 0:]:
-            for i in masked:
-                if isinstance(row[i], str) and row[i]:
-                    row[i] = identity.mask(row[i])
-        return data
-
-
-class Configuration(metaclass=PoolMeta):
-    __name__ = 'party.configuration'
+class PartyIdentifier(metaclass=PoolMeta):
+    __name__ = 'party.identifier'
+    _identity_fields = {'code', 'code_compact', 'rec_name'}
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        if ('cn_id', "Resident ID Card") not in (
-                cls.identifier_types.selection):
-            cls.identifier_types.selection.append(
-                ('cn_id', "Resident ID Card"))
+        # loaded through read(), which masks them, never from the values a
+        # search leaves in the cache
+        cls.code.loading = 'lazy'
+        cls.code_compact.loading = 'lazy'
 
+    @classmethod
+    def default_type(cls):
+        types = {t for t, _ in cls.get_types()}
+        if identity.TYPE in types:
+            return identity.TYPE
 
-class PartyIdentifier(IdentityExportMixin, metaclass=PoolMeta):
-    __name__ = 'party.identifier'
-    _identity_own_paths = {'code', 'code_compact', 'rec_name'}
-
-    @fields.depends('type', 'code')
+    @fields.depends('type', 'party', 'code')
     def check_code(self):
-        super().check_code()
-        if self.type == 'cn_id':
+        if self.code and self.type == identity.TYPE:
             reason = identity.error(self.code)
             if reason:
                 raise IdentityError(gettext(
                         'crm_telecom.msg_identity_invalid_%s' % reason,
                         code=self.code))
+        elif (self.code and identity.looks_like(self.code)
+                and (not self.type or identity.is_valid(self.code))):
+            # under another type it would escape the rules and the mask
+            raise IdentityError(gettext(
+                    'crm_telecom.msg_identity_other_type', code=self.code))
+        super().check_code()
 
     @fields.depends('type', 'code')
     def on_change_with_code(self):
         code = super().on_change_with_code()
-        if self.type == 'cn_id' and code:
+        if code and identity.looks_like(code):
             code = identity.compact(code)
         return code
 
     @classmethod
     def preprocess_values(cls, mode, values):
-        values = super().preprocess_values(mode, values)
-        if values.get('type') == 'cn_id' and values.get('code'):
-            values['code'] = identity.compact(values['code'])
-            values['code_compact'] = values['code']
-        return values
+        code = values.get('code')
+        if code and identity.looks_like(code):
+            values = values.copy()
+            values['code'] = identity.compact(code)
+        return super().preprocess_values(mode, values)
+
+    @classmethod
+    def _identity_types(cls, rows):
+        "Type of each identifier read"
+        identifier = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        types = {}
+        for sub_ids in grouped_slice([r['id'] for r in rows], 1000):
+            cursor.execute(*identifier.select(identifier.id, identifier.type,
+                    where=identifier.id.in_(list(sub_ids))))
+            types.update(cursor)
+        return types
 
     @classmethod
     def read(cls, ids, fields_names):
         rows = super().read(ids, fields_names)
-        if identity_visible():
+        masked = cls._identity_fields & set(fields_names)
+        if not masked or not identity_masked():
             return rows
-        masked = {'code', 'code_compact', 'rec_name'} & set(fields_names)
-        if not masked:
-            return rows
-        with Transaction().set_context(_check_access=False):
-            types = {r.id: r.type for r in cls.browse([r['id'] for r in rows])}
+        # tax identifiers (enterprise codes) are public, the others personal
+        public = set(Pool().get('party.party').tax_identifier_types())
+        types = cls._identity_types(rows)
         for row in rows:
-            if types.get(row['id']) == 'cn_id':
+            if types.get(row['id']) not in public:
                 for name in masked:
                     if row.get(name):
                         row[name] = identity.mask(row[name])
         return rows
 
+    @fields.depends('party', 'code', methods=['on_change_with_code'])
+    def _notify_duplicate(self):
+        # a masked role may only look an identity up by its full number
+        if identity_masked() and not identity.is_valid(self.code):
+            return
+        yield from super()._notify_duplicate()
 
-class Party(IdentityExportMixin, metaclass=PoolMeta):
+    @classmethod
+    def on_modification(cls, mode, identifiers, field_names=None):
+        pool = Pool()
+        Party = pool.get('party.party')
+        super().on_modification(mode, identifiers, field_names=field_names)
+        if mode in {'create', 'write'} and (
+                field_names is None or {'type', 'code'} & field_names):
+            Party.propose_regions(
+                [i.party for i in identifiers if i.type == identity.TYPE])
+
+
+class Party(metaclass=PoolMeta):
     __name__ = 'party.party'
+    _identity_fields = {'identity_code'}
 
     telecom_level = fields.Selection(
         TELECOM_LEVELS, "Customer Tier", sort=False,
@@ -150,7 +152,8 @@ class Party(IdentityExportMixin, metaclass=PoolMeta):
             'invisible': ~Eval('blacklisted', False),
             'required': Eval('blacklisted', False),
             })
-    region = fields.Many2One('telecom.region', "Region", ondelete='RESTRICT')
+    region = fields.Many2One('telecom.region', "Region", ondelete='RESTRICT',
+        help="Proposed from the birth place of the resident ID.")
     company = fields.Many2One('company.company', "Company",
         ondelete='RESTRICT',
         help="The company the customer is served by. Parties without a "
@@ -205,7 +208,7 @@ class Party(IdentityExportMixin, metaclass=PoolMeta):
     def cn_identifier(self):
         "The customer's resident ID identifier, if any"
         for identifier in self.identifiers:
-            if identifier.type == 'cn_id':
+            if identifier.type == identity.TYPE:
                 return identifier
 
     @classmethod
@@ -218,7 +221,7 @@ class Party(IdentityExportMixin, metaclass=PoolMeta):
         for sub_ids in grouped_ids(parties):
             cursor.execute(*identifier.select(
                     identifier.party, identifier.code,
-                    where=(identifier.type == 'cn_id')
+                    where=(identifier.type == identity.TYPE)
                     & identifier.party.in_(list(sub_ids)),
                     order_by=[identifier.id.desc]))
             for party_id, code in cursor:
@@ -228,7 +231,7 @@ class Party(IdentityExportMixin, metaclass=PoolMeta):
     @classmethod
     def read(cls, ids, fields_names):
         rows = super().read(ids, fields_names)
-        if 'identity_code' in fields_names and not identity_visible():
+        if 'identity_code' in fields_names and identity_masked():
             for row in rows:
                 if row.get('identity_code'):
                     row['identity_code'] = identity.mask(row['identity_code'])
@@ -237,12 +240,99 @@ class Party(IdentityExportMixin, metaclass=PoolMeta):
     @classmethod
     def search_identity_code(cls, name, clause):
         _, operator, value = clause[:3]
-        if isinstance(value, str):
+        if identity_masked():
+            check_clause(cls, clause)
+            operator, value = '=', exact_identity(operator, value)
+        elif isinstance(value, str):
             value = identity.compact(value)
         return [('identifiers', 'where', [
-                    ('type', '=', 'cn_id'),
+                    ('type', '=', identity.TYPE),
                     ('code_compact', operator, value),
                     ])]
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        domain = super().search_rec_name(name, clause)
+        if not identity_masked():
+            return domain
+        # a masked role finds a customer by name, or by the full ID only
+        domain = [d for d in domain
+            if not (is_leaf(d) and d[0].startswith('identifiers.'))]
+        code = exact_identity(*clause[1:3])
+        if code:
+            domain.append(('identity_code', '=', code))
+        return domain
+
+    @fields.depends('region', 'identifiers')
+    def on_change_identifiers(self):
+        if self.region:
+            return
+        codes = [i.code for i in self.identifiers
+            if i.type == identity.TYPE and identity.is_valid(i.code)]
+        if codes:
+            self.region = self._identity_regions(codes[:1]).get(codes[0])
+
+    @classmethod
+    def propose_regions(cls, parties):
+        "Fill the region of parties without one from their resident ID"
+        codes = {}
+        for party in parties:
+            if not party.region and party.cn_identifier:
+                codes[party] = party.cn_identifier.code
+        regions = cls._identity_regions(set(codes.values()))
+        to_write = defaultdict(list)
+        for party, code in codes.items():
+            if code in regions:
+                to_write[regions[code]].append(party)
+        args = []
+        for region, region_parties in to_write.items():
+            args.extend([region_parties, {'region': region.id}])
+        if args:
+            cls.write(*args)
+
+    @classmethod
+    def _identity_regions(cls, codes):
+        """The region of the birth place of each resident ID, matched by
+        division code first, then by the names stdnum knows"""
+        Region = Pool().get('telecom.region')
+        places = {c: identity.birth_place(c) for c in codes}
+        places = {c: p for c, p in places.items() if p}
+        if not places:
+            return {}
+        division_codes = {d for p in places.values() for d in p['codes']}
+        names = {n for p in places.values()
+            for n in [p['county'], p['province']] if n}
+        regions = Region.search(['OR',
+                ('code', 'in', list(division_codes)),
+                ('name', 'in', list(names)),
+                ])
+        by_code = {r.code: r for r in regions}
+        result = {}
+        for code, place in places.items():
+            region = next(
+                (by_code[d] for d in place['codes'] if d in by_code), None)
+            region = region or cls._region_by_name(regions, place)
+            if region:
+                result[code] = region
+        return result
+
+    @staticmethod
+    def _region_by_name(regions, place):
+        "A county of the birth province, else the province itself"
+        def province(region):
+            while region.parent:
+                region = region.parent
+            return region
+        province_code = place['codes'][-1]
+        for region in regions:
+            if region.type != 'province' and region.name == place['county']:
+                top = province(region)
+                if (top.code == province_code
+                        or top.name == place['province']):
+                    return region
+        for region in regions:
+            if region.type == 'province' and region.name == place['province']:
+                return region
 
     @classmethod
     def get_open_orders(cls, parties, name):
@@ -301,3 +391,81 @@ class Party(IdentityExportMixin, metaclass=PoolMeta):
                 result[party_id] = Decimal(str(total)).quantize(
                     Decimal('0.01'))
         return result
+
+
+class PartyReplace(metaclass=PoolMeta):
+    __name__ = 'party.replace'
+
+    @classmethod
+    def fields_to_replace(cls):
+        return super().fields_to_replace() + [
+            ('telecom.account', 'payer'),
+            ('telecom.subscriber', 'customer'),
+            ('telecom.order', 'customer'),
+            ('telecom.order', 'new_owner'),
+            ]
+
+    def check_similarity(self):
+        pool = Pool()
+        Warning = pool.get('res.user.warning')
+        super().check_similarity()
+        source, destination = self.ask.source, self.ask.destination
+        codes = [p.cn_identifier.code if p.cn_identifier else ''
+            for p in [source, destination]]
+        if codes[0] != codes[1]:
+            key = Warning.format('crm_telecom.replace identity',
+                [source, destination])
+            if identity_masked():
+                codes = [identity.mask(c) for c in codes]
+            if Warning.check(key):
+                raise IdentitySimilarityWarning(key, gettext(
+                        'crm_telecom.msg_replace_different_identity',
+                        source=source.rec_name, source_code=codes[0],
+                        destination=destination.rec_name,
+                        destination_code=codes[1]))
+
+
+class PartyErase(metaclass=PoolMeta):
+    __name__ = 'party.erase'
+
+    def check_erase(self, party):
+        pool = Pool()
+        Subscriber = pool.get('telecom.subscriber')
+        Order = pool.get('telecom.order')
+        super().check_erase(party)
+        lines = Subscriber.search([
+                ('customer', '=', party.id),
+                ('state', 'in', LIVE_LINE_STATES),
+                ], limit=5)
+        if lines:
+            raise CustomerEraseError(gettext(
+                    'crm_telecom.msg_erase_live_lines',
+                    customer=party.rec_name,
+                    lines=', '.join(l.rec_name for l in lines)))
+        orders = Order.search([
+                ('state', 'in', OPEN_ORDER_STATES),
+                ['OR',
+                    ('customer', '=', party.id),
+                    ('new_owner', '=', party.id),
+                    ],
+                ], limit=5)
+        if orders:
+            raise CustomerEraseError(gettext(
+                    'crm_telecom.msg_erase_open_orders',
+                    customer=party.rec_name,
+                    orders=', '.join(o.rec_name for o in orders)))
+
+    def to_erase(self, party_id):
+        pool = Pool()
+        Party = pool.get('party.party')
+        Identifier = pool.get('party.identifier')
+        Subscriber = pool.get('telecom.subscriber')
+        return super().to_erase(party_id) + [
+            (Party, [('id', '=', party_id)], False,
+                ['extra', 'blacklist_reason'], [None, None]),
+            # party erases the code but keeps its compact copy
+            (Identifier, [('party', '=', party_id)], False,
+                ['code_compact'], ['****']),
+            (Subscriber, [('customer', '=', party_id)], False,
+                ['extra'], [None]),
+            ]

@@ -7,7 +7,6 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction
 
 from .company import default_company
-from .party import IdentityExportMixin
 
 SUBSCRIBER_STATES = [
     ('draft', "Draft"),
@@ -45,7 +44,7 @@ EVENT_STEPS = [
     ]
 
 
-class Subscriber(IdentityExportMixin, ModelSQL, ModelView):
+class Subscriber(ModelSQL, ModelView):
     "Subscriber line: one number in service for a customer"
     __name__ = 'telecom.subscriber'
 

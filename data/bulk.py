@@ -96,6 +96,19 @@ class Writer:
         self.rows += len(rows)
 
 
+BORN_FROM = dt.date(1950, 1, 1)
+BORN_UNTIL = BORN_FROM + dt.timedelta(days=20000)
+
+
+def first_birth_date(district):
+    """First birth date from BORN_FROM with a valid resident ID of the
+    district: stdnum refuses a division code before the year it was in use"""
+    for year in range(BORN_FROM.year, BORN_UNTIL.year):
+        if identity.is_valid(identity.make(district, dt.date(year, 1, 1), 0)):
+            return dt.date(year, 1, 1)
+    raise ValueError("no valid resident ID for district %s" % district)
+
+
 def next_id(table_name):
     cursor = Transaction().connection.cursor()
     table = Table(table_name)
@@ -140,6 +153,7 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
         raise ValueError("load the reference data first (regions)")
     district_ids = [r.id for r in districts]
     district_code = {r.id: r.code for r in districts}
+    born_from = {r.id: first_birth_date(r.code) for r in districts}
     brands = {b.id: b for b in Brand.search([])}
     plans_by_brand = {}
     for plan in Template.search([('telecom_type', '=', 'plan')]):
@@ -187,13 +201,14 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
         pid = first['party_party'] + n
         region = rng.choice(district_ids)
         customer_region.append(region)
-        born = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(20000))
+        born = born_from[region] + dt.timedelta(days=rng.randrange(
+                (BORN_UNTIL - born_from[region]).days))
         code = identity.make(district_code[region], born, n)
         batch_p.append((pid, chinese_name(rng), 'C%08d' % pid, True,
                 rng.choice(levels), rng.choice(credits), False, region,
                 company, user, now))
-        batch_i.append((first['party_identifier'] + n, pid, 'cn_id', code,
-                code, True, user, now))
+        batch_i.append((first['party_identifier'] + n, pid, identity.TYPE,
+                code, code, True, user, now))
         postpaid = rng.random() < 0.35
         balance = Decimal(rng.randrange(-20000, 30000)) / 100
         day = rng.choice([1, 1, 1, 15])

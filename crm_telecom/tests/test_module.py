@@ -412,7 +412,9 @@ class CrmTelecomTestCase(ModuleTestCase):
         pool = Pool()
         Order = pool.get('telecom.order')
         regions, brands, products = setup_reference()
-        old = create_customer(code=valid_id(born=dt.date(1960, 1, 1)))
+        # 天河区 (440106) has its code since 1985: Chaoyang's is older
+        old = create_customer(code=valid_id(born=dt.date(1960, 1, 1),
+                region='110105'))
         numbers = create_numbers('13800138001', '13800138002')
         campus = activation(old, numbers[0], brands['MZONE'],
             products["动感地带 19元校园卡"])

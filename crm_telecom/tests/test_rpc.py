@@ -3,18 +3,15 @@
 An administrator adds fields to customers in the client; a clerk then sees
 them in the form definition, fills them in, searches and exports by them,
 all through the same RPC calls sao makes."""
-import base64
 import json
 
 from trytond.pool import Pool
 from trytond.tests.test_tryton import RouteTestCase, activate_module
 
-from crm_telecom.tests.tools import valid_id
-
-PASSWORD = 'secret-1234'
+from crm_telecom.tests.tools import PASSWORD, RPCMixin, valid_id
 
 
-class ExtraFieldRPCTestCase(RouteTestCase):
+class ExtraFieldRPCTestCase(RPCMixin, RouteTestCase):
     "Extra fields through RPC"
     module = 'crm_telecom'
 
@@ -35,30 +32,6 @@ class ExtraFieldRPCTestCase(RouteTestCase):
                     'password': PASSWORD,
                     'groups': [('add', [ModelData.get_id(
                                     'crm_telecom', 'group_clerk')])]}])
-
-    def login(self, client, login):
-        response = client.post('/%s/rpc/' % self.db_name, json={
-                'method': 'common.db.login',
-                'params': [login, {'password': PASSWORD}, 'en'],
-                'id': 1})
-        user_id, session = json.loads(response.data)["result"][:2]
-        token = base64.b64encode(
-            ('%s:%s:%s' % (login, user_id, session)).encode()).decode()
-        return {'Authorization': 'Session ' + token}
-
-    def call(self, client, headers, method, *params):
-        response = client.post('/%s/rpc/' % self.db_name, headers=headers,
-            json={'method': method, 'params': [*params, {}], 'id': 1})
-        self.assertEqual(response.status_code, 200, response.data)
-        data = json.loads(response.data)
-        if 'error' in data and data['error']:
-            raise AssertionError(data['error'])
-        return data['result']
-
-    def call_error(self, client, headers, method, *params):
-        response = client.post('/%s/rpc/' % self.db_name, headers=headers,
-            json={'method': method, 'params': [*params, {}], 'id': 1})
-        return json.loads(response.data)['error']
 
     def test_extra_fields(self):
         client = self.client()
@@ -98,7 +71,7 @@ class ExtraFieldRPCTestCase(RouteTestCase):
         party_id, = self.call(client, clerk, 'model.party.party.create', [{
                     'name': "张老师",
                     'identifiers': [['create', [
-                                {'type': 'cn_id', 'code': valid_id(1)}]]],
+                                {'type': 'cn_ric', 'code': valid_id(1)}]]],
                     'extra': {
                         'occupation': 'teacher', 'household': 3,
                         'student': False, 'nickname': "老张",

@@ -1,6 +1,8 @@
 "Fixtures shared by the crm_telecom tests"
+import base64
 import datetime as dt
 import hashlib
+import json
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -73,11 +75,34 @@ def create_customer(name="张三", code=None, sequence=1, **values):
     values.setdefault('company', setup_company().id)
     identifiers = []
     if code is not False:
-        identifiers = [('create', [{'type': 'cn_id',
+        identifiers = [('create', [{'type': identity.TYPE,
                             'code': code or valid_id(sequence)}])]
     party, = Party.create([{'name': name, 'identifiers': identifiers,
                 **values}])
     return party
+
+
+def _party_wizard(name, **ask):
+    "Run party's replace or erase wizard, then read as a new request would"
+    from trytond.transaction import Transaction
+    Wizard = Pool().get(name, type='wizard')
+    session_id, _, _ = Wizard.create()
+    wizard = Wizard(session_id)
+    for key, value in ask.items():
+        setattr(wizard.ask, key, value)
+    getattr(wizard, 'transition_%s' % name.split('.')[-1])()
+    # the wizards update in SQL, behind the records' cache
+    for cache in Transaction().cache.values():
+        cache.clear()
+
+
+def replace_party(source, destination):
+    "Merge the duplicate source into destination"
+    _party_wizard('party.replace', source=source, destination=destination)
+
+
+def erase_party(party):
+    _party_wizard('party.erase', party=party)
 
 
 def create_account(payer, **values):
@@ -201,3 +226,34 @@ def line_since(since, number='13800138000', plan="神州行 18元畅聊卡",
     subscriber.activation_date = since
     subscriber.save()
     return subscriber
+
+
+PASSWORD = 'secret-1234'
+
+
+class RPCMixin:
+    "JSON-RPC calls as the web client makes them, for a RouteTestCase"
+
+    def login(self, client, login):
+        response = client.post('/%s/rpc/' % self.db_name, json={
+                'method': 'common.db.login',
+                'params': [login, {'password': PASSWORD}, 'en'],
+                'id': 1})
+        user_id, session = json.loads(response.data)["result"][:2]
+        token = base64.b64encode(
+            ('%s:%s:%s' % (login, user_id, session)).encode()).decode()
+        return {'Authorization': 'Session ' + token}
+
+    def call(self, client, headers, method, *params):
+        response = client.post('/%s/rpc/' % self.db_name, headers=headers,
+            json={'method': method, 'params': [*params, {}], 'id': 1})
+        self.assertEqual(response.status_code, 200, response.data)
+        data = json.loads(response.data)
+        if 'error' in data and data['error']:
+            raise AssertionError(data['error'])
+        return data['result']
+
+    def call_error(self, client, headers, method, *params):
+        response = client.post('/%s/rpc/' % self.db_name, headers=headers,
+            json={'method': method, 'params': [*params, {}], 'id': 1})
+        return json.loads(response.data)['error']
