@@ -31,6 +31,7 @@ from crm_telecom.tests.tools import (
     create_account,
     create_customer,
     create_numbers,
+    create_staff,
     erase_party,
     order,
     replace_party,
@@ -612,13 +613,8 @@ class IdentityRPCTestCase(RPCMixin, RouteTestCase):
 
     @classmethod
     def setUpDatabase(cls):
-        pool = Pool()
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
-        User.create([{'login': 'callcentre', 'name': "客服",
-                    'password': PASSWORD,
-                    'groups': [('add', [ModelData.get_id(
-                                    'crm_telecom', 'group_call_centre')])]}])
+        create_staff('callcentre', 'group_call_centre', name="客服",
+            password=PASSWORD)
         create_account(create_customer(code=CODE))
 
     def test_masked_through_rpc(self):
