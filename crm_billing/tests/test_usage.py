@@ -8,7 +8,7 @@ from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
 
 from crm_billing.exceptions import UsageImportError
-from crm_billing.usage_import import detect_encoding
+from crm_billing.usage_file import detect_encoding
 from crm_telecom.tests.tools import (
     activation,
     create_customer,
@@ -312,7 +312,7 @@ class UsageImportTestCase(unittest.TestCase):
         "Numbers and keys are looked up by batches, never one by one"
         from unittest.mock import patch
 
-        from crm_billing import usage_import
+        from crm_billing import usage_file
         Usage = Pool().get('telecom.usage')
         numbers = ['1380013800%d' % i for i in range(5)]
         lines = [self.line(n) for n in numbers]
@@ -326,8 +326,8 @@ class UsageImportTestCase(unittest.TestCase):
         def count(cursor, *args, **kwargs):
             executed.append(args[0])
             return execute(cursor, *args, **kwargs)
-        with patch.object(usage_import, 'NUMBER_BATCH', 2), \
-                patch.dict(usage_import.KEY_BATCH,
+        with patch.object(usage_file, 'NUMBER_BATCH', 2), \
+                patch.dict(usage_file.KEY_BATCH,
                     {'postgresql': 7, 'sqlite': 7}), \
                 patch.object(cursor_class, 'execute', count):
             self.assertEqual(Usage.import_csv(data), (50, 0))
