@@ -197,12 +197,15 @@ class Record:
             self.problem(column, required)
         return value or None
 
-    def number(self, column):
-        "An 11-digit mobile number, written with spaces or +86 or not"
+    def number(self, column, international=False):
+        """An 11-digit mobile number, written with spaces or +86 or not;
+        international: also as E.164 without the plus (8613800138000)"""
         value = self.value(column)
         if len(value) == 11 and value.isdigit() and MSISDN.match(value):
             return value
         number = compact_msisdn(value)
+        if international and len(number) == 13 and number.startswith('86'):
+            number = number[2:]
         if not number:
             self.problem(column, 'msg_usage_problem_required')
         elif not MSISDN.match(number):

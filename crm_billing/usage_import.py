@@ -229,7 +229,7 @@ class UsageImport(Workflow, ModelSQL, ModelView):
 
     def parse_partner(self, file):
         """A partner network's CSV of roaming usage it rated: partner code,
-        its record id, number (MSISDN), service (MOC, MTC, SMS, GPRS), start
+        its record id, number (MSISDN, 86 first or not), service (MOC, MTC, SMS, GPRS), start
         (20261103140509), duration (s), bytes, other party, charge (yuan).
         Every record is roaming and keeps the partner's charge."""
         add, check_number = file.add, file.check_number
@@ -238,7 +238,7 @@ class UsageImport(Workflow, ModelSQL, ModelView):
                 required='msg_usage_problem_required')
             record_id = record.text('record_id',
                 required='msg_usage_problem_required')
-            number = record.number('number')
+            number = record.number('number', international=True)
             type_ = record.choice('service', PARTNER_SERVICES,
                 'msg_usage_problem_service')
             start = record.start('start', parse=parse_compact_start,
