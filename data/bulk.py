@@ -182,6 +182,7 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
     number_values = rng.sample(range(10 ** 8), n_numbers)
     for start in range(0, n_numbers, BATCH):
         batch_n, batch_s = [], []
+        lives = []   # (brand, plan, state, activated, terminated) per line
         for n in range(start, min(start + BATCH, n_numbers)):
             msisdn = rng.choice(PREFIXES) + '%08d' % number_values[n]
             premium = msisdn[-4:] in {'8888', '6666', '9999', '1688'} or (
@@ -213,12 +214,13 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
                     brand, plan, region, state,
                     'arrears' if state == 'suspended' else None,
                     activated if state != 'draft' else None, terminated))
+            lives.append((brand, plan, state, activated, terminated))
         number_ids = numbers.write(batch_n)
         line_ids = lines.write([(number_ids[i], *values)
                 for i, *values in batch_s])
         batch_h, batch_v = [], []
-        for sid, (_, _, _, _, brand, plan, _, state, _, activated,
-                terminated) in zip(line_ids, batch_s):
+        for sid, (brand, plan, state, activated, terminated) in zip(
+                line_ids, lives):
             if state == 'draft':
                 continue
             batch_h.extend(_plan_history(history, sid, plan,
