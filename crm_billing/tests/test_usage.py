@@ -1,6 +1,5 @@
 "Import of usage record files (CSV)"
 import datetime as dt
-import os
 import unittest
 from decimal import Decimal as D
 
@@ -14,6 +13,7 @@ from crm_telecom.tests.tools import (
     activation,
     create_customer,
     line_since,
+    load_chinese,
     setup_reference,
 )
 from data.usage_csv import COLUMNS, csv_bytes, generate_rows
@@ -568,15 +568,8 @@ class UsageImportTestCase(unittest.TestCase):
     @with_transaction()
     def test_problems_in_chinese(self):
         "The problems are told in Chinese, naming field and value"
-        pool = Pool()
-        Lang = pool.get('ir.lang')
-        Translation = pool.get('ir.translation')
-        Usage = pool.get('telecom.usage')
-        chinese, = Lang.search([('code', '=', 'zh_CN')])
-        Lang.write([chinese], {'translatable': True})
-        Translation.translation_import('zh_CN', 'crm_billing',
-            os.path.join(os.path.dirname(os.path.dirname(__file__)),
-                'locale', 'zh_CN.po'))
+        Usage = Pool().get('telecom.usage')
+        load_chinese('crm_billing')
         self.line()
         data = ('号码,类型,开始时间,时长\n'
             '1380013800,语音,2026-11-03 10:00:00,61\n'

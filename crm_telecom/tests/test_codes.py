@@ -1,6 +1,5 @@
 "Business codes are unique, also next to generated data; the bulk writer"
 import datetime as dt
-import os
 import unittest
 from decimal import Decimal
 
@@ -17,20 +16,9 @@ from crm_telecom.tests.tools import (
     create_account,
     create_customer,
     create_numbers,
+    load_chinese,
     setup_reference,
 )
-
-
-def load_chinese():
-    "The module's zh_CN translations, as a Chinese installation has them"
-    pool = Pool()
-    Lang = pool.get('ir.lang')
-    Translation = pool.get('ir.translation')
-    chinese, = Lang.search([('code', '=', 'zh_CN')])
-    Lang.write([chinese], {'translatable': True})
-    Translation.translation_import('zh_CN', 'crm_telecom',
-        os.path.join(os.path.dirname(os.path.dirname(__file__)),
-            'locale', 'zh_CN.po'))
 
 
 class CodesTestCase(unittest.TestCase):
@@ -85,7 +73,7 @@ class CodesTestCase(unittest.TestCase):
     @with_transaction()
     def test_account_code_unique(self):
         "The database refuses a second account with a code (said in Chinese)"
-        load_chinese()
+        load_chinese('crm_telecom')
         Account = Pool().get('telecom.account')
         first = create_account(create_customer(sequence=1))
         second = create_account(create_customer(name="李四", sequence=2))
