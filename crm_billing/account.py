@@ -5,7 +5,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
-from crm_telecom.sql_tools import as_date, as_money, clear_cache
+from crm_telecom.sql_tools import clear_cache
 
 
 class Account(metaclass=PoolMeta):
@@ -30,7 +30,7 @@ class Account(metaclass=PoolMeta):
             debts = {}
             clear = []
             for account_id, balance in cursor:
-                balance = as_money(balance) or Decimal(0)
+                balance = balance or Decimal(0)
                 if balance < 0:
                     debts[account_id] = -balance
                 else:
@@ -52,11 +52,9 @@ class Account(metaclass=PoolMeta):
             for account_id, bill_id, due_date, amount, state in cursor:
                 if account_id != current:
                     newer, current = Decimal(0), account_id
-                amount = as_money(amount)
                 unpaid = amount > 0 and newer < debts[account_id]
                 newer += amount
                 if unpaid:
-                    due_date = as_date(due_date)
                     # rows are newest first: the last one is the oldest
                     oldest_due[account_id] = due_date
                     if state != 'issued':

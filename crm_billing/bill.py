@@ -66,9 +66,10 @@ class Bill(AccountMoneyMixin, ModelSQL, ModelView):
         cls._sql_constraints = [
             ('account_period_unique', Unique(t, t.account, t.period_start),
                 'crm_billing.msg_bill_account_period_unique'),
+            ('code_unique', Unique(t, t.code),
+                'crm_billing.msg_bill_code_unique'),
             ]
         cls._sql_indexes.update({
-                Index(t, (t.code, Index.Equality(cardinality='high'))),
                 Index(t, (t.payer, Index.Range())),
                 Index(t, (t.run, Index.Range())),
                 Index(t, (t.state, Index.Equality(cardinality='low')),

@@ -134,6 +134,8 @@ class BillRun(Workflow, ModelSQL, ModelView):
     @Workflow.transition('running')
     def start(cls, runs):
         "Count the accounts and bill them in the background"
+        # a run started twice at once is billed by one task
+        cls.lock(runs)
         cls._prepare(runs)
         cls.__queue__.process(runs)
 

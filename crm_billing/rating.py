@@ -17,10 +17,11 @@ from sql.operators import Concat
 from trytond import backend
 from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
-from trytond.tools import grouped_slice
+from trytond.tools import grouped_slice, sqlite_apply_types
 from trytond.transaction import Transaction
 
-from crm_telecom.sql_tools import as_date, clear_cache
+from crm_telecom.bulk import BulkWriter
+from crm_telecom.sql_tools import clear_cache
 
 CENT = Decimal('0.01')
 KB_PER_MB = 1024
@@ -168,12 +169,15 @@ class Rating:
         # grouped on plain columns: PostgreSQL does not match a grouped
         # expression that carries parameters
         rated = usage.charge != Null
+        query = join.select(usage.subscriber, period.id, usage.type,
+            usage.roaming, rated, Sum(usage.units), Count(usage.id),
+            Sum(usage.charge).as_('charge'), where=where,
+            group_by=[usage.subscriber, period.id, usage.type,
+                usage.roaming, rated])
+        if backend.name == 'sqlite':
+            sqlite_apply_types(query, [None] * 7 + ['NUMERIC'])
         cursor = Transaction().connection.cursor()
-        cursor.execute(*join.select(usage.subscriber, period.id, usage.type,
-                usage.roaming, rated, Sum(usage.units), Count(usage.id),
-                Sum(usage.charge), where=where,
-                group_by=[usage.subscriber, period.id, usage.type,
-                    usage.roaming, rated]))
+        cursor.execute(*query)
         totals = defaultdict(lambda: [0, 0, Decimal(0)])
         for subscriber, period_id, type_, roaming, rated, units, count, \
                 charge in cursor:
@@ -187,7 +191,7 @@ class Rating:
             total = totals[subscriber, period_id, kind]
             total[0] += int(units or 0)
             total[1] += count
-            total[2] += Decimal(str(charge or 0))
+            total[2] += charge or 0
         return [key + tuple(value) for key, value in totals.items()]
 
     def _adjustments(self):
@@ -206,8 +210,8 @@ class Rating:
 
     def _clip(self, start, end):
         "Days of [start, end) inside the cycle, clipped bounds"
-        start = max(as_date(start) or self.start, self.start)
-        end = min(as_date(end) or self.end, self.end)
+        start = max(start or self.start, self.start)
+        end = min(end or self.end, self.end)
         return start, end, max((end - start).days, 0)
 
     def compute(self):
@@ -325,48 +329,23 @@ class Rating:
         prefix = 'B%s-' % self.start.strftime('%Y%m')
         amounts = {a: sum((l['amount'] for l in lines.get(a, [])),
                 Decimal(0)) for a, _, _ in accounts}
-        bill_ids = {}
-        for batch in grouped_slice(accounts, 1000):
-            batch = list(batch)
-            cursor.execute(*bill.insert([bill.code, bill.account,
-                        bill.payer, bill.run, bill.period_start,
-                        bill.period_end, bill.date, bill.due_date,
-                        bill.amount, bill.state, bill.create_uid,
-                        bill.create_date],
-                    [[prefix + (code or str(account)), account, payer,
-                            self.run, self.start,
-                            self.end - dt.timedelta(days=1), issue_date,
-                            due_date, amounts[account], 'issued', user,
-                            CurrentTimestamp()]
-                        for account, payer, code in batch]))
-            # (no RETURNING: SQLite cannot qualify its columns)
-            cursor.execute(*bill.select(bill.id, bill.account,
-                    where=SQL_OPERATORS['in'](
-                        bill.account, [a for a, _, _ in batch])
-                    & (bill.period_start == self.start)))
-            bill_ids.update((a, b) for b, a in cursor.fetchall())
+        bills = BulkWriter(Bill, ['code', 'account', 'payer', 'run',
+                'period_start', 'period_end', 'date', 'due_date', 'amount',
+                'state'], ids=True)
+        period_end = self.end - dt.timedelta(days=1)
+        bill_ids = dict(zip((a for a, _, _ in accounts), bills.write([
+                        (prefix + (code or str(account)), account, payer,
+                            self.run, self.start, period_end, issue_date,
+                            due_date, amounts[account], 'issued')
+                        for account, payer, code in accounts])))
 
         line = Line.__table__()
         rows = []
         for account, account_lines in lines.items():
             for values in account_lines:
                 values['bill'] = bill_ids[account]
-                rows.append([values[c] for c in LINE_COLUMNS]
-                    + [user, CurrentTimestamp()])
-        if backend.name == 'postgresql':
-            # a multi-row INSERT spends most of its time having its
-            # thousands of parameters parsed on the client
-            now = dt.datetime.now()
-            with cursor.copy('COPY "%s" (%s) FROM STDIN' % (Line._table,
-                        ', '.join('"%s"' % c for c in LINE_COLUMNS
-                            + ['create_uid', 'create_date']))) as copy:
-                for row in rows:
-                    copy.write_row(row[:-1] + [now])
-        else:
-            columns = [getattr(line, c) for c in LINE_COLUMNS] + [
-                line.create_uid, line.create_date]
-            for batch in grouped_slice(rows, 1000):
-                cursor.execute(*line.insert(columns, list(batch)))
+                rows.append([values[c] for c in LINE_COLUMNS])
+        BulkWriter(Line, LINE_COLUMNS).write(rows)
 
         # every usage row points at the line that charged it: UPDATE ...
         # FROM writes only the rows it links, found through the

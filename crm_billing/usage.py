@@ -1,6 +1,8 @@
+from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.pool import Pool
 
-from .usage_import import import_csv
+from .exceptions import UsageImportError
 
 USAGE_TYPES = [
     ('voice', "Voice"),
@@ -73,14 +75,22 @@ class Usage(ModelSQL, ModelView):
 
     @classmethod
     def import_csv(cls, data, import_=None):
-        """Import a usage file (CSV bytes, UTF-8 with or without BOM, or
-        GBK): every row, or none when a row is wrong.
+        """Import a switch's CSV file (bytes, UTF-8 with or without BOM, or
+        GBK): every row, or none when a row is wrong; return (imported,
+        skipped).
 
         Raise UsageImportError listing each problem (line, field, value).
         Records already imported or repeated in the file are skipped.
-        With import_ (a draft telecom.usage.import) the records are linked
-        to it and it records the outcome. Return (imported, skipped)."""
-        file = import_csv(data, import_=import_)
-        if import_ is not None:
-            import_.done(file)
-        return file.imported, file.repeated + file.existing
+        With import_ (a draft telecom.usage.import holding the file) the
+        records are linked to it and it records the outcome."""
+        UsageImport = Pool().get('telecom.usage.import')
+        if import_ is None:
+            file = UsageImport(file=data, format='switch',
+                state='draft').load()
+            return file.imported, file.skipped
+        if import_.state != 'draft':
+            raise UsageImportError(gettext(
+                    'crm_billing.msg_usage_import_done',
+                    name=import_.rec_name))
+        UsageImport.import_([import_])
+        return import_.imported, import_.skipped

@@ -27,8 +27,6 @@ from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
-from crm_telecom.sql_tools import as_money
-
 DUNNING_ACTIONS = [
     ('reminder', "Reminder SMS"),
     ('suspend', "Suspend Lines"),
@@ -154,7 +152,7 @@ class Account(metaclass=PoolMeta):
                     account.balance,
                     where=SQL_OPERATORS['in'](account.id, list(sub_ids))))
             for account_id, payment_type, balance in cursor:
-                balance = as_money(balance) or Decimal(0)
+                balance = balance or Decimal(0)
                 if payment_type == 'prepaid':
                     status[account_id] = (balance < threshold, None)
                 else:

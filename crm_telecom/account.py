@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
-from trytond.model import DeactivableMixin, Index, ModelSQL, ModelView, fields
+from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.pyson import Eval
@@ -47,9 +47,10 @@ class Account(DeactivableMixin, ModelSQL, ModelView):
     def __setup__(cls):
         super().__setup__()
         t = cls.__table__()
-        cls._sql_indexes.update({
-                Index(t, (t.code, Index.Equality(cardinality='high'))),
-                })
+        cls._sql_constraints += [
+            ('code_unique', Unique(t, t.code),
+                'crm_telecom.msg_account_code_unique'),
+            ]
         cls._order.insert(0, ('code', 'DESC'))
 
     @classmethod

@@ -3,7 +3,7 @@ import datetime as dt
 from sql.aggregate import Count
 
 from trytond.i18n import gettext
-from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
@@ -169,8 +169,11 @@ class Order(Workflow, ModelSQL, ModelView):
     def __setup__(cls):
         super().__setup__()
         t = cls.__table__()
+        cls._sql_constraints += [
+            ('code_unique', Unique(t, t.code),
+                'crm_telecom.msg_order_code_unique'),
+            ]
         cls._sql_indexes.update({
-                Index(t, (t.code, Index.Equality(cardinality='high'))),
                 Index(t, (t.customer, Index.Range())),
                 Index(t, (t.subscriber, Index.Range())),
                 Index(t, (t.number, Index.Range())),

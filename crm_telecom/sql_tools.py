@@ -1,10 +1,5 @@
 "Helpers for the set-based SQL paths (bill run, imports, balances)"
-import datetime as dt
-from decimal import Decimal
-
 from trytond.transaction import Transaction
-
-CENT = Decimal('0.01')
 
 
 def clear_cache(Model, ids=None):
@@ -18,17 +13,3 @@ def clear_cache(Model, ids=None):
             else:
                 for id_ in ids:
                     cache[Model.__name__].pop(id_, None)
-
-
-def as_date(value):
-    "SQLite returns dates as text from joins and aggregates"
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    return value
-
-
-def as_money(value):
-    "Amounts read with plain SQL, to the cent (SQLite may give floats)"
-    if value is None:
-        return None
-    return Decimal(str(value)).quantize(CENT)

@@ -4,7 +4,10 @@ plan history and services, and of the usage of a bill cycle.
 Rows are built in Python from a seeded random source and written in large
 batches: PostgreSQL COPY on PostgreSQL, multi-row INSERT on SQLite. Nothing
 here goes through the ORM row by row, so a million lines take minutes, not
-hours. Ids are allocated up front and the id sequences moved past them.
+hours. Rows go through crm_telecom's bulk writer, which takes their ids
+from the tables' sequences; customer and account codes are taken from
+their sequences the same way, so records created afterwards in the client
+get the next ones.
 """
 import datetime as dt
 import math
@@ -13,18 +16,18 @@ from collections import defaultdict
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from sql import Literal, Null, Table
+from sql import Null
 from sql.aggregate import Max, Min
-from sql.conditionals import Case, Coalesce
-from sql.functions import CurrentTimestamp
+from sql.conditionals import Coalesce
 
 from trytond import backend
 from trytond.pool import Pool
+from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction
 
 from crm_telecom import identity
+from crm_telecom.bulk import BulkWriter, reserve_codes
 from crm_telecom.company import default_company
-from crm_telecom.sql_tools import as_date
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
@@ -43,6 +46,9 @@ PREFIXES = ['134', '135', '136', '137', '138', '139', '147', '150', '151',
 LINE_STATES = [('active', 85), ('suspended', 6), ('terminated', 7),
     ('draft', 2)]
 BATCH = 20000
+IDENTIFIER_TYPE = identity.TYPE
+BORN_FROM = dt.date(1950, 1, 1)
+BORN_UNTIL = BORN_FROM + dt.timedelta(days=20000)
 # share of the lines that changed plan in the last PLAN_CHANGE_DAYS days
 PLAN_CHANGE_SHARE = 0.03
 PLAN_CHANGE_DAYS = 120
@@ -67,39 +73,6 @@ def chinese_name(rng):
     return rng.choice(SURNAMES) + given
 
 
-class Writer:
-    "Writes batches of rows into one table with the backend's fastest path"
-
-    def __init__(self, table, columns):
-        self.table = table
-        self.columns = columns
-        transaction = Transaction()
-        self.cursor = transaction.connection.cursor()
-        self.postgresql = backend.name == 'postgresql'
-        self.rows = 0
-
-    def write(self, rows):
-        if not rows:
-            return
-        if self.postgresql:
-            cols = ', '.join('"%s"' % c for c in self.columns)
-            with self.cursor.copy(
-                    'COPY "%s" (%s) FROM STDIN' % (self.table, cols)) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            table = Table(self.table)
-            columns = [getattr(table, c) for c in self.columns]
-            step = max(1, 999 // len(self.columns))
-            for i in range(0, len(rows), step):
-                self.cursor.execute(*table.insert(columns, rows[i:i + step]))
-        self.rows += len(rows)
-
-
-BORN_FROM = dt.date(1950, 1, 1)
-BORN_UNTIL = BORN_FROM + dt.timedelta(days=20000)
-
-
 def first_birth_date(district):
     """First birth date from BORN_FROM with a valid resident ID of the
     district: stdnum refuses a division code before the year it was in use"""
@@ -109,20 +82,6 @@ def first_birth_date(district):
     raise ValueError("no valid resident ID for district %s" % district)
 
 
-def next_id(table_name):
-    cursor = Transaction().connection.cursor()
-    table = Table(table_name)
-    cursor.execute(*table.select(Max(table.id)))
-    current, = cursor.fetchone()
-    return (current or 0) + 1
-
-
-def move_sequence(table_name, last_id):
-    transaction = Transaction()
-    transaction.database.setnextid(
-        transaction.connection, table_name, last_id + 1)
-
-
 def generate(subscribers, seed=1, today=None, number_spare=0.1,
         progress=None, cycle_day=None):
     """Write `subscribers` lines with their customers, identities, accounts,
@@ -130,18 +89,25 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
     table.
 
     Accounts get bill cycle day 1 or 15 (three in four on the 1st), or
-    cycle_day for all of them when it is given."""
+    cycle_day for all of them when it is given. Customer and account codes
+    come from their sequences, which are left past them."""
     pool = Pool()
     Region = pool.get('telecom.region')
     Brand = pool.get('telecom.brand')
     Template = pool.get('product.template')
+    Party = pool.get('party.party')
+    Identifier = pool.get('party.identifier')
+    Account = pool.get('telecom.account')
+    Number = pool.get('telecom.number')
+    Subscriber = pool.get('telecom.subscriber')
+    PlanPeriod = pool.get('telecom.subscriber.plan')
+    Service = pool.get('telecom.subscriber.service')
+    Configuration = pool.get('telecom.configuration')
     rng = random.Random(seed)
     # plan history and services draw from their own source so that the
     # other tables stay what they were for a seed
     history = random.Random('%s/history' % seed)
     today = today or dt.date.today()
-    now = dt.datetime.now()
-    user = Transaction().user
     # the generated customers, accounts, numbers and lines belong to the
     # company of the context (or the user's)
     company = default_company()
@@ -168,78 +134,85 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
 
     n_customers = max(1, (subscribers * 2) // 3)
     n_numbers = subscribers + int(subscribers * number_spare)
-    first = {t: next_id(t) for t in ['party_party', 'party_identifier',
-            'telecom_account', 'telecom_number', 'telecom_subscriber',
-            'telecom_subscriber_plan', 'telecom_subscriber_service']}
+    party_sequence = Party._code_sequence()
+    account_sequence = Configuration(1).account_sequence
 
-    parties = Writer('party_party', ['id', 'name', 'code', 'active',
-            'telecom_level', 'credit_level', 'blacklisted', 'region',
-            'company', 'create_uid', 'create_date'])
-    identifiers = Writer('party_identifier', ['id', 'party', 'type', 'code',
-            'code_compact', 'active', 'create_uid', 'create_date'])
-    accounts = Writer('telecom_account', ['id', 'code', 'payer',
-            'payment_type', 'balance', 'credit_limit', 'bill_cycle_day',
-            'state', 'active', 'company', 'create_uid', 'create_date'])
-    numbers = Writer('telecom_number', ['id', 'number', 'grade', 'state',
-            'region', 'cooling_until', 'company', 'create_uid',
-            'create_date'])
-    lines = Writer('telecom_subscriber', ['id', 'number', 'iccid',
-            'customer', 'account', 'brand', 'plan', 'region', 'state',
+    parties = BulkWriter(Party, ['name', 'code', 'active', 'telecom_level',
+            'credit_level', 'blacklisted', 'region', 'company'], ids=True)
+    identifiers = BulkWriter(Identifier, ['party', 'type', 'code',
+            'code_compact', 'active'])
+    accounts = BulkWriter(Account, ['code', 'payer', 'payment_type',
+            'balance', 'credit_limit', 'bill_cycle_day', 'state', 'active',
+            'company'], ids=True)
+    numbers = BulkWriter(Number, ['number', 'grade', 'state', 'region',
+            'cooling_until', 'company'], ids=True)
+    lines = BulkWriter(Subscriber, ['number', 'iccid', 'customer',
+            'account', 'brand', 'plan', 'region', 'state',
             'suspension_reason', 'activation_date', 'termination_date',
-            'company', 'create_uid', 'create_date'])
-    periods = Writer('telecom_subscriber_plan', ['id', 'subscriber', 'plan',
-            'start_date', 'end_date', 'create_uid', 'create_date'])
-    services = Writer('telecom_subscriber_service', ['id', 'subscriber',
-            'product', 'state', 'start_date', 'end_date', 'create_uid',
-            'create_date'])
+            'company'], ids=True)
+    periods = BulkWriter(PlanPeriod, ['subscriber', 'plan', 'start_date',
+            'end_date'])
+    services = BulkWriter(Service, ['subscriber', 'product', 'state',
+            'start_date', 'end_date'])
 
     levels = ['normal'] * 6 + ['silver'] * 2 + ['gold', 'platinum']
     credits = ['a', 'b', 'b', 'c', 'c', 'c', 'd']
-    customer_region = []
-    batch_p, batch_i, batch_a = [], [], []
-    for n in range(n_customers):
-        pid = first['party_party'] + n
-        region = rng.choice(district_ids)
-        customer_region.append(region)
-        born = born_from[region] + dt.timedelta(days=rng.randrange(
-                (BORN_UNTIL - born_from[region]).days))
-        code = identity.make(district_code[region], born, n)
-        batch_p.append((pid, chinese_name(rng), 'C%08d' % pid, True,
-                rng.choice(levels), rng.choice(credits), False, region,
-                company, user, now))
-        batch_i.append((first['party_identifier'] + n, pid, identity.TYPE,
-                code, code, True, user, now))
-        postpaid = rng.random() < 0.35
-        balance = Decimal(rng.randrange(-20000, 30000)) / 100
-        day = rng.choice([1, 1, 1, 15])
-        batch_a.append((first['telecom_account'] + n,
-                'A%09d' % (first['telecom_account'] + n), pid,
-                'postpaid' if postpaid else 'prepaid', balance,
-                Decimal(200 if postpaid else 0), cycle_day or day, 'active',
-                True, company, user, now))
-        if len(batch_p) >= BATCH:
-            parties.write(batch_p)
-            identifiers.write(batch_i)
-            accounts.write(batch_a)
-            batch_p, batch_i, batch_a = [], [], []
-            if progress:
-                progress('customers', n + 1, n_customers)
-    parties.write(batch_p)
-    identifiers.write(batch_i)
-    accounts.write(batch_a)
+    # per customer: region, party id, account id
+    customer_region, customer_party, customer_account = [], [], []
+    movements = []   # (account, opening balance)
+    for start in range(0, n_customers, BATCH):
+        size = min(BATCH, n_customers - start)
+        party_codes = (reserve_codes(party_sequence, size)
+            if party_sequence else [None] * size)
+        batch_p, codes, account_values = [], [], []
+        for n, code in zip(range(start, start + size), party_codes):
+            region = rng.choice(district_ids)
+            customer_region.append(region)
+            born = born_from[region] + dt.timedelta(days=rng.randrange(
+                    (BORN_UNTIL - born_from[region]).days))
+            codes.append(identity.make(district_code[region], born, n))
+            batch_p.append((chinese_name(rng), code, True,
+                    rng.choice(levels), rng.choice(credits), False, region,
+                    company))
+            postpaid = rng.random() < 0.35
+            balance = Decimal(rng.randrange(-20000, 30000)) / 100
+            day = rng.choice([1, 1, 1, 15])
+            account_values.append(('postpaid' if postpaid else 'prepaid',
+                    balance, Decimal(200 if postpaid else 0),
+                    cycle_day or day))
+        party_ids = parties.write(batch_p)
+        customer_party.extend(party_ids)
+        identifiers.write([(pid, IDENTIFIER_TYPE, code, code, True)
+                for pid, code in zip(party_ids, codes)])
+        account_ids = accounts.write([
+                (code, pid, payment_type, balance, limit, day, 'active',
+                    True, company)
+                for code, pid, (payment_type, balance, limit, day) in zip(
+                    reserve_codes(account_sequence, size), party_ids,
+                    account_values)])
+        customer_account.extend(account_ids)
+        movements.extend((account, values[1])
+            for account, values in zip(account_ids, account_values)
+            if values[1])
+        if progress:
+            progress('customers', start + size, n_customers)
 
     states = [s for s, w in LINE_STATES for _ in range(w)]
     number_values = rng.sample(range(10 ** 8), n_numbers)
-    batch_n, batch_s, batch_h, batch_v = [], [], [], []
-    for n in range(n_numbers):
-        nid = first['telecom_number'] + n
-        msisdn = rng.choice(PREFIXES) + '%08d' % number_values[n]
-        premium = msisdn[-4:] in {'8888', '6666', '9999', '1688'} or (
-            msisdn[-3:] == msisdn[-1] * 3)
-        if n < subscribers:
+    for start in range(0, n_numbers, BATCH):
+        batch_n, batch_s = [], []
+        lives = []   # (brand, plan, state, activated, terminated) per line
+        for n in range(start, min(start + BATCH, n_numbers)):
+            msisdn = rng.choice(PREFIXES) + '%08d' % number_values[n]
+            premium = msisdn[-4:] in {'8888', '6666', '9999', '1688'} or (
+                msisdn[-3:] == msisdn[-1] * 3)
+            grade = 'premium' if premium else 'ordinary'
+            if n >= subscribers:
+                batch_n.append((msisdn, grade, 'available',
+                        rng.choice(district_ids), None, company))
+                continue
             state = rng.choice(states)
             customer = n % n_customers
-            pid = first['party_party'] + customer
             region = customer_region[customer]
             brand = rng.choice(brand_ids)
             activated = today - dt.timedelta(days=rng.randrange(1, 3650))
@@ -247,90 +220,66 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
                 state, 'active')
             cooling = (today + dt.timedelta(days=rng.randrange(1, 90))
                 if state == 'terminated' else None)
-            batch_n.append((nid, msisdn, 'premium' if premium else 'ordinary',
-                    number_state, region, cooling, company, user, now))
+            batch_n.append((msisdn, grade, number_state, region, cooling,
+                    company))
             plan = rng.choice(plans_by_brand[brand])
             terminated = None
             if state == 'terminated':
                 # never before the activation
                 terminated = max(activated,
                     today - dt.timedelta(days=rng.randrange(1, 90)))
-            sid = first['telecom_subscriber'] + n
-            batch_s.append((sid, nid, '8986%016d' % sid, pid,
-                    first['telecom_account'] + customer, brand, plan,
-                    region, state,
+            # the SIM card's number follows the line's phone number
+            batch_s.append((len(batch_n) - 1, '898600%s000' % msisdn,
+                    customer_party[customer], customer_account[customer],
+                    brand, plan, region, state,
                     'arrears' if state == 'suspended' else None,
                     activated if state != 'draft' else None, terminated,
-                    company, user, now))
-            if state != 'draft':
-                for values in _plan_history(history, sid, plan,
-                        plans_by_brand[brand], activated, terminated, today):
-                    batch_h.append((first['telecom_subscriber_plan']
-                            + periods.rows + len(batch_h),) + values
-                        + (user, now))
-                for values in _services(history, sid, state,
-                        addons[None] + addons[brand], vas[None] + vas[brand],
-                        activated, terminated, today):
-                    batch_v.append((first['telecom_subscriber_service']
-                            + services.rows + len(batch_v),) + values
-                        + (user, now))
-        else:
-            batch_n.append((nid, msisdn, 'premium' if premium else 'ordinary',
-                    'available', rng.choice(district_ids), None, company,
-                    user, now))
-        if len(batch_n) >= BATCH:
-            numbers.write(batch_n)
-            lines.write(batch_s)
-            periods.write(batch_h)
-            services.write(batch_v)
-            batch_n, batch_s, batch_h, batch_v = [], [], [], []
-            if progress:
-                progress('lines', n + 1, n_numbers)
-    numbers.write(batch_n)
-    lines.write(batch_s)
-    periods.write(batch_h)
-    services.write(batch_v)
-    _opening_movements(first['telecom_account'], accounts.rows, user)
-    return _finish(first, [parties, identifiers, accounts, numbers, lines,
+                    company))
+            lives.append((brand, plan, state, activated, terminated))
+        number_ids = numbers.write(batch_n)
+        line_ids = lines.write([(number_ids[i], *values)
+                for i, *values in batch_s])
+        batch_h, batch_v = [], []
+        for sid, (brand, plan, state, activated, terminated) in zip(
+                line_ids, lives):
+            if state == 'draft':
+                continue
+            batch_h.extend(_plan_history(history, sid, plan,
+                    plans_by_brand[brand], activated, terminated, today))
+            batch_v.extend(_services(history, sid, state,
+                    addons[None] + addons[brand], vas[None] + vas[brand],
+                    activated, terminated, today))
+        periods.write(batch_h)
+        services.write(batch_v)
+        if progress:
+            progress('lines', min(start + BATCH, n_numbers), n_numbers)
+    _opening_movements(movements)
+    return _finish([parties, identifiers, accounts, numbers, lines,
             periods, services])
 
 
-def _opening_movements(first_account, count, user):
+def _opening_movements(movements):
     """Each generated balance comes with the movement that explains it: a
     balance is always the sum of its movements (crm_billing's ledger; the
-    core alone keeps no ledger)"""
-    if not count:
-        return
+    core alone keeps no ledger); movements: [(account id, balance)]"""
     try:
-        Pool().get('telecom.account.movement')
+        Movement = Pool().get('telecom.account.movement')
     except KeyError:
         return
-    account = Table('telecom_account')
-    movement = Table('telecom_account_movement')
-    cursor = Transaction().connection.cursor()
-    cursor.execute(*movement.insert([movement.account, movement.date,
-                movement.kind, movement.amount, movement.create_uid,
-                movement.create_date],
-            account.select(account.id, CurrentTimestamp(),
-                Case((account.balance > 0, 'payment'), else_='bill'),
-                account.balance, Literal(user), CurrentTimestamp(),
-                where=(account.id >= first_account)
-                & (account.id < first_account + count)
-                & (account.balance != 0))))
+    now = dt.datetime.now()
+    writer = BulkWriter(Movement, ['account', 'date', 'kind', 'amount'])
+    for i in range(0, len(movements), BATCH):
+        writer.write([(account, now, 'payment' if balance > 0 else 'bill',
+                    balance)
+                for account, balance in movements[i:i + BATCH]])
+    writer.analyze()
 
 
-def _finish(first, writers):
-    "Move the id sequences past the rows written, ANALYZE; row counts"
-    counts = {}
+def _finish(writers):
+    "ANALYZE the tables written; row counts"
     for writer in writers:
-        if writer.rows:
-            move_sequence(writer.table, first[writer.table] + writer.rows - 1)
-        counts[writer.table] = writer.rows
-    if writers[0].postgresql:
-        cursor = Transaction().connection.cursor()
-        for writer in writers:
-            cursor.execute('ANALYZE "%s"' % writer.table)
-    return counts
+        writer.analyze()
+    return {w.table: w.rows for w in writers}
 
 
 def _plan_history(rng, subscriber, plan, brand_plans, activated, terminated,
@@ -396,20 +345,23 @@ def cycle_windows(period_start):
     account = Account.__table__()
     period = PlanPeriod.__table__()
     end = period_start + relativedelta(months=1)
+    query = period.join(subscriber,
+        condition=period.subscriber == subscriber.id
+        ).join(account, condition=subscriber.account == account.id
+        ).select(subscriber.id, Min(period.start_date).as_('start'),
+        Max(Coalesce(period.end_date, end)).as_('stop'),
+        where=(account.bill_cycle_day == period_start.day)
+        & (period.start_date < end)
+        & ((period.end_date == Null) | (period.end_date > period_start)),
+        group_by=[subscriber.id], order_by=[subscriber.id])
+    if backend.name == 'sqlite':
+        sqlite_apply_types(query, [None, 'DATE', 'DATE'])
     cursor = Transaction().connection.cursor()
-    cursor.execute(*period.join(subscriber,
-            condition=period.subscriber == subscriber.id
-            ).join(account, condition=subscriber.account == account.id
-            ).select(subscriber.id, Min(period.start_date),
-            Max(Coalesce(period.end_date, end)),
-            where=(account.bill_cycle_day == period_start.day)
-            & (period.start_date < end)
-            & ((period.end_date == Null) | (period.end_date > period_start)),
-            group_by=[subscriber.id], order_by=[subscriber.id]))
+    cursor.execute(*query)
     windows = []
     for sid, start, stop in cursor:
-        start = max(as_date(start), period_start)
-        stop = min(as_date(stop), end)
+        start = max(start, period_start)
+        stop = min(stop, end)
         if start < stop:
             windows.append((sid, start, stop))
     return windows
@@ -425,9 +377,8 @@ def generate_usage(count, period_start, seed=1, progress=None):
     for 30 % of its records (~3 % of all); 2 % arrive pre-rated. A few lines
     use a lot: activity is log-normal per line. Units as the import computes
     them: started minutes, 1 per message, KB."""
+    Usage = Pool().get('telecom.usage')
     rng = random.Random('%s/usage/%s' % (seed, period_start))
-    user = Transaction().user
-    now = dt.datetime.now()
     end = period_start + relativedelta(months=1)
     windows = cycle_windows(period_start)
     if not windows:
@@ -438,11 +389,12 @@ def generate_usage(count, period_start, seed=1, progress=None):
     type_weights = [w for _, w in USAGE_MIX]
     hours = list(range(24))
     data_mu = math.log(20 * 1024)  # median data session: 20 MB
-    first_id = next_id('telecom_usage')
-    month = period_start.strftime('%Y%m')
-    usage = Writer('telecom_usage', ['id', 'subscriber', 'type', 'roaming',
+    # keys like the record ids of a switch: the same seed and cycle give
+    # the same records, which their keys then refuse to write twice
+    key = 'G%s-%s-%%d' % (seed, period_start.strftime('%Y%m'))
+    usage = BulkWriter(Usage, ['subscriber', 'type', 'roaming',
             'other_party', 'start', 'duration', 'volume', 'units', 'charge',
-            'source_key', 'create_uid', 'create_date'])
+            'source_key'])
 
     days = (end - period_start).days
     for d in range(days):
@@ -480,20 +432,15 @@ def generate_usage(count, period_start, seed=1, progress=None):
             records.append((start, windows[i][0], type_, roaming, other,
                     duration, volume, units, charge))
         records.sort(key=lambda r: r[0])
-        rows = []
-        for start, sid, type_, roaming, other, duration, volume, units, \
-                charge in records:
-            uid = first_id + usage.rows + len(rows)
-            rows.append((uid, sid, type_, roaming, other, start, duration,
-                    volume, units, charge, 'G%s-%d' % (month, uid), user,
-                    now))
-            if len(rows) >= BATCH:
-                usage.write(rows)
-                rows = []
-        usage.write(rows)
+        for i in range(0, len(records), BATCH):
+            usage.write([(sid, type_, roaming, other, start, duration,
+                        volume, units, charge, key % (usage.rows + n))
+                    for n, (start, sid, type_, roaming, other, duration,
+                        volume, units, charge)
+                    in enumerate(records[i:i + BATCH])])
         if progress and (d % 7 == 6 or d == days - 1):
             progress('usage', usage.rows, count)
-    return _finish({'telecom_usage': first_id}, [usage])
+    return _finish([usage])
 
 
 ADJUSTMENT_REASONS = [
@@ -510,7 +457,9 @@ def generate_adjustments(count, period_start, seed=1):
     of period_start, not billed yet, three in four approved;
     return {'telecom_bill_adjustment': rows}"""
     rng = random.Random('%s/adjustments/%s' % (seed, period_start))
-    Account = Pool().get('telecom.account')
+    pool = Pool()
+    Account = pool.get('telecom.account')
+    Adjustment = pool.get('telecom.bill.adjustment')
     account = Account.__table__()
     cursor = Transaction().connection.cursor()
     cursor.execute(*account.select(account.id,
@@ -523,10 +472,8 @@ def generate_adjustments(count, period_start, seed=1):
     user = Transaction().user
     now = dt.datetime.now()
     states = [s for s, w in ADJUSTMENT_STATES for _ in range(w)]
-    first = {'telecom_bill_adjustment': next_id('telecom_bill_adjustment')}
-    adjustments = Writer('telecom_bill_adjustment', ['id', 'account',
-            'amount', 'reason', 'state', 'requested_by', 'approved_by',
-            'approved_at', 'create_uid', 'create_date'])
+    adjustments = BulkWriter(Adjustment, ['account', 'amount', 'reason',
+            'state', 'requested_by', 'approved_by', 'approved_at'])
     rows = []
     for n in range(count):
         reason, sign = rng.choice(ADJUSTMENT_REASONS)
@@ -534,10 +481,8 @@ def generate_adjustments(count, period_start, seed=1):
                 else 5000)) / 100
         state = rng.choice(states)
         approved = state == 'approved'
-        rows.append((first['telecom_bill_adjustment'] + n,
-                rng.choice(account_ids), amount, reason, state, user,
-                user if approved else None, now if approved else None, user,
-                now))
+        rows.append((rng.choice(account_ids), amount, reason, state, user,
+                user if approved else None, now if approved else None))
     for i in range(0, len(rows), BATCH):
         adjustments.write(rows[i:i + BATCH])
-    return _finish(first, [adjustments])
+    return _finish([adjustments])

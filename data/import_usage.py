@@ -1,12 +1,14 @@
 """Import usage record files (CSV, UTF-8 or GBK) into a database.
 
-    python -m data.import_usage -d DATABASE [-c trytond.conf] FILE...
+    python -m data.import_usage -d DATABASE [-c trytond.conf] \\
+        [--format switch|partner] FILE...
 
 Each file is imported in its own transaction, whole or not at all, and
 recorded as a usage import (telecom.usage.import) like an import from the
-client. Records already imported are skipped, so a file can be given
-again. Prints rows imported and skipped and the rate per file; the exit
-status is 1 when a file was refused.
+client's wizard, in the format given (default: a switch's CSV). Records
+already imported are skipped, so a file can be given again. Prints rows
+imported and skipped and the rate per file; the exit status is 1 when a
+file was refused.
 """
 import argparse
 import os
@@ -16,24 +18,24 @@ import time
 from .cli import open_database
 
 
-def import_file(path):
+def import_file(path, format='switch'):
     "Import one file in the current transaction: (rows, imported, skipped)"
     from trytond.pool import Pool
-    pool = Pool()
-    Usage = pool.get('telecom.usage')
-    UsageImport = pool.get('telecom.usage.import')
+    UsageImport = Pool().get('telecom.usage.import')
     with open(path, 'rb') as f:
         data = f.read()
     import_, = UsageImport.create([{'name': os.path.basename(path),
-                'file': data}])
-    imported, skipped = Usage.import_csv(data, import_=import_)
-    return import_.rows, imported, skipped
+                'file': data, 'format': format}])
+    UsageImport.import_([import_])
+    return import_.rows, import_.imported, import_.skipped
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('-c', '--config', default='trytond.conf')
     parser.add_argument('-d', '--database', required=True)
+    parser.add_argument('--format', default='switch',
+        help="format of the files: switch (default) or partner")
     parser.add_argument('files', nargs='+', metavar='FILE')
     args = parser.parse_args(argv)
 
@@ -43,7 +45,7 @@ def main(argv=None):
         for path in args.files:
             start = time.perf_counter()
             try:
-                rows, imported, skipped = import_file(path)
+                rows, imported, skipped = import_file(path, args.format)
                 transaction.commit()
             except (UserError, OSError) as exception:
                 transaction.rollback()

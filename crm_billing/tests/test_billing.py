@@ -1,11 +1,12 @@
 "Rating, bill runs and adjustments"
 import datetime as dt
-import os
 import unittest
 from decimal import Decimal as D
 from unittest.mock import patch
 
 from trytond.exceptions import UserError
+from trytond.i18n import gettext
+from trytond.model.exceptions import SQLConstraintError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
@@ -15,6 +16,7 @@ from crm_telecom.tests.tools import (
     CYCLE,
     at,
     line_since,
+    load_chinese,
     setup_reference,
     usage,
 )
@@ -367,15 +369,9 @@ class BillingTestCase(unittest.TestCase):
     def test_bill_lines_in_chinese(self):
         "The bill explains itself in the operator's language"
         pool = Pool()
-        Lang = pool.get('ir.lang')
-        Translation = pool.get('ir.translation')
         Usage = pool.get('telecom.usage')
         Line = pool.get('telecom.bill.line')
-        chinese, = Lang.search([('code', '=', 'zh_CN')])
-        Lang.write([chinese], {'translatable': True})
-        Translation.translation_import('zh_CN', 'crm_billing',
-            os.path.join(os.path.dirname(os.path.dirname(__file__)),
-                'locale', 'zh_CN.po'))
+        load_chinese('crm_billing')
         subscriber = self.line()
         Usage.create([usage(subscriber, 'voice', at(3), duration=100 * 60),
                 usage(subscriber, 'voice', at(5), duration=36 * 60 + 1),
@@ -390,6 +386,43 @@ class BillingTestCase(unittest.TestCase):
             "（共 137 分钟，套餐内 100，加油包内 0）")
         self.assertEqual(lines['sms'], "短信 1 条，均在套餐内，不另收费")
         self.assertEqual(lines['plan_fee'], "套餐月费 神州行 18元畅聊卡 = 18.00 元")
+
+    @with_transaction()
+    def test_bill_code_unique(self):
+        "Bill codes are unique, enforced by the database"
+        Bill = Pool().get('telecom.bill')
+        first = self.line()
+        second = self.line(number='13800138001')
+        self.bill_cycle()
+        first, second = self.bill_of(first), self.bill_of(second)
+        self.assertEqual(first.code, 'B202611-' + first.account.code)
+        self.assertNotEqual(first.code, second.code)
+        message = gettext('crm_billing.msg_bill_code_unique')
+        with self.assertRaises(SQLConstraintError) as cm:
+            Bill.write([second], {'code': first.code})
+        self.assertEqual(cm.exception.message, message)
+
+    @with_transaction()
+    def test_generated_then_client(self):
+        """Lines sold in the client after the generator ran are billed
+        with codes of their own, next to the generated ones"""
+        from data.bulk import generate, generate_usage
+        pool = Pool()
+        Bill = pool.get('telecom.bill')
+        Usage = pool.get('telecom.usage')
+        Movement = pool.get('telecom.account.movement')
+        setup_reference()
+        generate(30, seed=4, cycle_day=CYCLE.day, today=dt.date(2026, 12, 1))
+        self.assertEqual(generate_usage(300, CYCLE, seed=4),
+            {'telecom_usage': 300})
+        subscriber = self.line()
+        self.bill_cycle()
+        codes = [b.code for b in Bill.search([])]
+        self.assertEqual(len(codes), 21)
+        self.assertEqual(len(set(codes)), 21)
+        self.assertIn(self.bill_of(subscriber).code, codes)
+        self.assertEqual(Usage.search_count([('bill_line', '=', None)]), 0)
+        Movement.check_balances()
 
     @with_transaction()
     def test_generated_balances_have_movements(self):

@@ -8,11 +8,12 @@ from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
 
 from crm_billing.exceptions import UsageImportError
-from crm_billing.usage_import import detect_encoding
+from crm_billing.usage_file import detect_encoding
 from crm_telecom.tests.tools import (
     activation,
     create_customer,
     line_since,
+    load_chinese,
     setup_reference,
 )
 from data.usage_csv import COLUMNS, csv_bytes, generate_rows
@@ -312,7 +313,7 @@ class UsageImportTestCase(unittest.TestCase):
         "Numbers and keys are looked up by batches, never one by one"
         from unittest.mock import patch
 
-        from crm_billing import usage_import
+        from crm_billing import usage_file
         Usage = Pool().get('telecom.usage')
         numbers = ['1380013800%d' % i for i in range(5)]
         lines = [self.line(n) for n in numbers]
@@ -326,8 +327,8 @@ class UsageImportTestCase(unittest.TestCase):
         def count(cursor, *args, **kwargs):
             executed.append(args[0])
             return execute(cursor, *args, **kwargs)
-        with patch.object(usage_import, 'NUMBER_BATCH', 2), \
-                patch.dict(usage_import.KEY_BATCH,
+        with patch.object(usage_file, 'NUMBER_BATCH', 2), \
+                patch.dict(usage_file.KEY_BATCH,
                     {'postgresql': 7, 'sqlite': 7}), \
                 patch.object(cursor_class, 'execute', count):
             self.assertEqual(Usage.import_csv(data), (50, 0))
@@ -424,6 +425,161 @@ class UsageImportTestCase(unittest.TestCase):
                 UsageImport.create([{'name': 'x.csv', 'file': b'x'}])
             with self.assertRaises(AccessError):
                 Usage.import_csv(b'number,type,start\n')
+
+
+    # --- the wizard and the formats ----------------------------------------
+
+    def billing_user(self):
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        user, = User.create([{'login': 'billing',
+                    'groups': [('add', [ModelData.get_id(
+                                    'crm_telecom', 'group_billing')])]}])
+        return user
+
+    def run_wizard(self, data, name='话单.csv', format='switch'):
+        "The import wizard as the client runs it: choose a file, Import"
+        Wizard = Pool().get('telecom.usage.import_file', type='wizard')
+        session_id, _, _ = Wizard.create()
+        defaults = Wizard.execute(session_id, {}, 'start')
+        self.assertEqual(defaults['view']['defaults']['format'], 'switch')
+        result = Wizard.execute(session_id, {'start': {
+                    'file': data, 'name': name, 'format': format}},
+            'import_')
+        Wizard.delete(session_id)
+        return result
+
+    @with_transaction()
+    def test_wizard(self):
+        "The wizard imports a file into a new import record and opens it"
+        pool = Pool()
+        UsageImport = pool.get('telecom.usage.import')
+        Usage = pool.get('telecom.usage')
+        subscriber = self.line()
+        billing = self.billing_user()
+        data = csv_bytes(self.sample(), encoding='gbk', chinese=True,
+            columns=COLUMNS)
+        with Transaction().set_user(billing.id), \
+                Transaction().set_context(_check_access=True):
+            result = self.run_wizard(data)
+        import_, = UsageImport.search([])
+        action, = result['actions']
+        self.assertEqual(action[0]['res_model'], 'telecom.usage.import')
+        self.assertEqual(action[1]['res_id'], [import_.id])
+        self.assertEqual((import_.name, import_.format, import_.state,
+                import_.rows, import_.imported, import_.imported_by),
+            ('话单.csv', 'switch', 'done', 3, 3, billing))
+        self.assertEqual(len(Usage.search([('import_', '=', import_.id)])),
+            3)
+        self.check_sample(subscriber)
+
+    @with_transaction()
+    def test_wizard_bad_file(self):
+        "A bad file in the wizard is refused with its problems"
+        self.line()
+        with self.assertRaises(UsageImportError) as cm:
+            self.run_wizard(b'number,type,start\n13800138000,voice,x\n')
+        self.assertIn('Line 2, field "start", value "x"',
+            cm.exception.message)
+
+    @with_transaction()
+    def test_formats_have_parsers(self):
+        "Every format of the selection has its parse method"
+        UsageImport = Pool().get('telecom.usage.import')
+        formats = [f for f, _ in UsageImport.fields_get(
+                ['format'])['format']['selection']]
+        self.assertEqual(formats, ['switch', 'partner'])
+        for format_ in formats:
+            self.assertTrue(callable(
+                    getattr(UsageImport, 'parse_%s' % format_, None)))
+
+    def partner_import(self, data):
+        UsageImport = Pool().get('telecom.usage.import')
+        import_, = UsageImport.create([{'name': 'HKGPP-202611.csv',
+                    'file': data, 'format': 'partner'}])
+        UsageImport.import_([import_])
+        return import_
+
+    @with_transaction()
+    def test_partner_format(self):
+        "A partner network's file: its codes, compact times, bytes, charges"
+        subscriber = self.line()
+        data = ('合作方,话单编号,号码,业务,开始时间,时长(秒),字节数,对端号码,费用\n'
+            'HKGPP,900001,8613800138000,MOC,20261103091500,61,,85291234567,'
+            '4.50\n'
+            'HKGPP,900002,13800138000,SMS,20261103092000,,,85291234567,'
+            '1.20\n'
+            'HKGPP,900003,13800138000,GPRS,2026-11-04 10:00:00,,1048577,,'
+            '12.00\n'
+            'HKGPP,900003,13800138000,GPRS,2026-11-04 10:00:00,,1048577,,'
+            '12.00\n'
+            ).encode('gbk')
+        import_ = self.partner_import(data)
+        self.assertEqual((import_.rows, import_.imported, import_.skipped,
+                import_.encoding), (4, 3, 1, 'gb18030'))
+        voice, sms, data_ = self.usages()
+        self.assertEqual([u.subscriber for u in (voice, sms, data_)],
+            [subscriber] * 3)
+        self.assertEqual((voice.type, voice.start, voice.duration,
+                voice.units, voice.charge, voice.roaming,
+                voice.other_party), ('voice', at(3, 9, 15), 61, 2,
+                D('4.50'), True, '85291234567'))
+        self.assertEqual((sms.type, sms.units, sms.charge),
+            ('sms', 1, D('1.20')))
+        # bytes are stored as started KB
+        self.assertEqual((data_.type, data_.volume, data_.units,
+                data_.charge), ('data', 1025, 1025, D('12.00')))
+        self.assertEqual([u.source_key for u in (voice, sms, data_)],
+            ['HKGPP/900001', 'HKGPP/900002', 'HKGPP/900003'])
+        again = self.partner_import(data)
+        self.assertEqual((again.imported, again.skipped), (0, 4))
+
+    @with_transaction()
+    def test_partner_bad_rows(self):
+        "A partner's rows need their record id, service, time and charge"
+        Usage = Pool().get('telecom.usage')
+        self.line()
+        data = ('partner,record_id,msisdn,service,start,duration,bytes,'
+            'charge\n'
+            'HKGPP,1,13800138000,MOC,20261103091500,61,,0.50\n'
+            'HKGPP,,13800138000,MOC,20261103091500,61,,0.50\n'
+            'HKGPP,3,13800138000,FAX,20261103091500,61,,0.50\n'
+            'HKGPP,4,13800138000,SMS,20261131091500,,,0.50\n'
+            'HKGPP,5,13800138000,GPRS,20261103091500,,,0.50\n'
+            'HKGPP,6,13800138000,SMS,20261103091500,,,\n'
+            ).encode('utf-8')
+        with self.assertRaises(UsageImportError) as cm:
+            self.partner_import(data)
+        message = cm.exception.message
+        self.assertIn('5 problems', message)
+        for expected in [
+                'Line 3, field "record_id", value "": a value is required',
+                'Line 4, field "service", value "FAX": unknown service',
+                'Line 5, field "start", value "20261131091500": not a date',
+                'Line 6, field "bytes", value "": a data session needs its '
+                'volume in bytes',
+                'Line 7, field "charge", value "": a partner\'s record '
+                'needs the charge',
+                ]:
+            self.assertIn(expected, message)
+        self.assertEqual(Usage.search_count([]), 0)
+
+    @with_transaction()
+    def test_problems_in_chinese(self):
+        "The problems are told in Chinese, naming field and value"
+        Usage = Pool().get('telecom.usage')
+        load_chinese('crm_billing')
+        self.line()
+        data = ('号码,类型,开始时间,时长\n'
+            '1380013800,语音,2026-11-03 10:00:00,61\n'
+            '13800138000,彩信,2026-11-03 10:00:00,\n').encode('gbk')
+        with Transaction().set_context(language='zh_CN'), \
+                self.assertRaises(UsageImportError) as cm:
+            Usage.import_csv(data)
+        message = cm.exception.message
+        self.assertIn('第 2 行，字段“号码”，值“1380013800”：', message)
+        self.assertIn('第 3 行，字段“类型”，值“彩信”：未知类型', message)
 
 
 def load_tests(loader, tests, pattern):

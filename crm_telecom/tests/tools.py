@@ -257,3 +257,17 @@ class RPCMixin:
         response = client.post('/%s/rpc/' % self.db_name, headers=headers,
             json={'method': method, 'params': [*params, {}], 'id': 1})
         return json.loads(response.data)['error']
+
+
+def load_chinese(*modules):
+    "The modules' zh_CN translations, as a Chinese installation has them"
+    import os
+    pool = Pool()
+    Lang = pool.get('ir.lang')
+    Translation = pool.get('ir.translation')
+    chinese, = Lang.search([('code', '=', 'zh_CN')])
+    Lang.write([chinese], {'translatable': True})
+    root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    for module in modules:
+        Translation.translation_import('zh_CN', module,
+            os.path.join(root, module, 'locale', 'zh_CN.po'))
