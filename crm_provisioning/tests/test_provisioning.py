@@ -37,6 +37,7 @@ from crm_telecom.tests.tools import (
     create_customer,
     create_numbers,
     order,
+    setup_company,
     setup_reference,
 )
 from data.simulator import Simulator
@@ -75,13 +76,16 @@ class ProvisioningTestCase(RouteTestCase):
         ModelData = pool.get('ir.model.data')
         billing = ModelData.get_id('crm_telecom', 'group_billing')
         clerk = ModelData.get_id('crm_telecom', 'group_clerk')
+        company = setup_company()
+        staff = {'companies': [('add', [company.id])], 'company': company.id}
         User.create([
                 {'login': 'billing', 'name': "计费账务员",
-                    'groups': [('add', [billing])]},
+                    'groups': [('add', [billing])], **staff},
                 {'login': 'billing_left', 'name': "已离职账务员",
-                    'active': False, 'groups': [('add', [billing])]},
+                    'active': False, 'groups': [('add', [billing])],
+                    **staff},
                 {'login': 'clerk', 'name': "营业员", 'password': PASSWORD,
-                    'groups': [('add', [clerk])]},
+                    'groups': [('add', [clerk])], **staff},
                 ])
         network, = User.create([{'login': 'network', 'name': "Network"}])
         application, = Application.create([{
