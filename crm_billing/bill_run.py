@@ -205,7 +205,7 @@ class BillRun(Workflow, ModelSQL, ModelView):
                 where=(table.id == self.id) & (table.state != 'done')))
         if cursor.rowcount and Transaction().user:
             # the bell of whoever pressed Start
-            self.notify_user([self], 'tryton-info',
+            self.__class__.notify_user([self], 'tryton-info',
                 gettext('crm_billing.msg_bill_run_done', run=self.rec_name,
                     count=self.accounts_total))
         clear_cache(self.__class__, [self.id])

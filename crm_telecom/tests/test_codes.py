@@ -17,6 +17,7 @@ from crm_telecom.tests.tools import (
     create_customer,
     create_numbers,
     load_chinese,
+    setup_company,
     setup_reference,
 )
 
@@ -114,11 +115,14 @@ class BulkWriterTestCase(unittest.TestCase):
         pool = Pool()
         Number = pool.get('telecom.number')
         before, = create_numbers('13700000000')
-        writer = BulkWriter(Number, ['number', 'grade', 'state'], ids=True)
-        rows = [('137%08d' % i, 'ordinary', 'available')
+        company = before.company.id
+        writer = BulkWriter(Number, ['number', 'grade', 'state', 'company'],
+            ids=True)
+        rows = [('137%08d' % i, 'ordinary', 'available', company)
             for i in range(1, 1501)]
         ids = writer.write(rows)
-        ids += writer.write([('13799999999', 'premium', 'available')])
+        ids += writer.write([('13799999999', 'premium', 'available',
+                    company)])
         self.assertEqual(writer.rows, 1501)
         self.assertEqual(len(set(ids)), 1501)
         self.assertGreater(min(ids), before.id)
@@ -139,17 +143,19 @@ class BulkWriterTestCase(unittest.TestCase):
         Account = pool.get('telecom.account')
         Number = pool.get('telecom.number')
         party = create_customer()
+        company = party.company.id
         accounts = BulkWriter(Account, ['code', 'payer', 'payment_type',
                 'balance', 'credit_limit', 'bill_cycle_day', 'state',
-                'active'], ids=True)
+                'active', 'company'], ids=True)
         account_id, = accounts.write([('X1', party.id, 'postpaid',
-                    Decimal('-12.30'), Decimal('200'), 15, 'active', True)])
+                    Decimal('-12.30'), Decimal('200'), 15, 'active', True,
+                    company)])
         account = Account(account_id)
         self.assertEqual((account.balance, account.bill_cycle_day),
             (Decimal('-12.30'), 15))
-        BulkWriter(Number, ['number', 'grade', 'state',
-                'cooling_until']).write([('13700000002', 'ordinary',
-                    'cooling', dt.date(2026, 12, 24))])
+        BulkWriter(Number, ['number', 'grade', 'state', 'cooling_until',
+                'company']).write([('13700000002', 'ordinary', 'cooling',
+                    dt.date(2026, 12, 24), company)])
         number, = Number.search([('number', '=', '13700000002')])
         self.assertEqual(number.cooling_until, dt.date(2026, 12, 24))
 
@@ -177,9 +183,10 @@ class BulkWriterTestCase(unittest.TestCase):
         def spy(cursor, statement, *args, **kwargs):
             statements.append(statement)
             return copy(cursor, statement, *args, **kwargs)
+        company = setup_company().id
         with patch.object(cursor_class, 'copy', spy):
-            BulkWriter(Number, ['number', 'grade', 'state']).write(
-                [('13700000003', 'ordinary', 'available')])
+            BulkWriter(Number, ['number', 'grade', 'state', 'company']).write(
+                [('13700000003', 'ordinary', 'available', company)])
         self.assertEqual(len(statements), 1)
         self.assertTrue(statements[0].startswith('COPY "telecom_number"'))
 
