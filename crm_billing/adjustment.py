@@ -6,6 +6,8 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from crm_telecom.money import format_money
+
 from .exceptions import BillingError
 
 _readonly = {'readonly': Eval('state') != 'draft'}
@@ -77,7 +79,7 @@ class Adjustment(Workflow, ModelSQL, ModelView):
         return 'draft'
 
     def get_rec_name(self, name):
-        return '%s %s' % (self.account.rec_name, self.amount)
+        return '%s %s' % (self.account.rec_name, format_money(self.amount))
 
     @classmethod
     def validate_fields(cls, adjustments, field_names):
@@ -122,7 +124,7 @@ class Adjustment(Workflow, ModelSQL, ModelView):
                     raise BillingError(gettext(
                             'crm_billing.msg_adjustment_approver',
                             adjustment=adjustment.rec_name,
-                            amount=adjustment.amount))
+                            amount=format_money(adjustment.amount)))
         cls.write(adjustments, {
                 'approved_by': user or None,
                 'approved_at': dt.datetime.now(),

@@ -9,6 +9,8 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from crm_telecom.money import format_money
+
 from .exceptions import PaymentError
 
 PAYMENT_KINDS = [
@@ -261,7 +263,7 @@ class Payment(Workflow, ModelSQL, ModelView):
                     raise PaymentError(gettext(
                             'crm_billing.msg_payment_amount_positive',
                             payment=payment.rec_name,
-                            amount=payment.amount))
+                            amount=format_money(payment.amount)))
 
     # --- workflow ---------------------------------------------------------
 

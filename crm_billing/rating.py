@@ -394,19 +394,9 @@ class Rating:
                     where=SQL_OPERATORS['in'](adjustment.id, list(sub_ids))))
 
         # the bill is owed: it takes its amount off the balance
-        movement = Movement.__table__()
-        for sub_bills in grouped_slice(bills_of_batch, 1000):
-            cursor.execute(*movement.insert([movement.account,
-                        movement.date, movement.kind, movement.amount,
-                        movement.origin, movement.create_uid,
-                        movement.create_date],
-                    bill.select(bill.account, CurrentTimestamp(),
-                        Literal('bill'), -bill.amount,
-                        Concat('telecom.bill,', bill.id), Literal(user),
-                        CurrentTimestamp(),
-                        where=SQL_OPERATORS['in'](bill.id, list(sub_bills))
-                        & (bill.amount != 0))))
-        Movement.update_balances(self.account_ids)
+        Movement.post({'account': a, 'kind': 'bill', 'amount': -amounts[a],
+                'origin': 'telecom.bill,%s' % b}
+            for a, b in bill_ids.items() if amounts[a])
         clear_cache(Usage)
         clear_cache(Adjustment, adjustment_ids)
         return {b: (a, amounts[a]) for a, b in bill_ids.items()}

@@ -27,18 +27,13 @@ from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
+from crm_telecom.money import format_money
 from crm_telecom.sql_tools import as_money
 
 DUNNING_ACTIONS = [
     ('reminder', "Reminder SMS"),
     ('suspend', "Suspend Lines"),
     ]
-CENT = Decimal('0.01')
-
-
-def _text(amount):
-    "Money in messages: 88.50, not 88.5"
-    return '{:.2f}'.format(amount or 0)
 
 
 def notify(messages):
@@ -279,12 +274,12 @@ class Account(metaclass=PoolMeta):
             busy.update(r for r, in cursor)
         return busy
 
-    def _owed_text(self, since):
+    def _owedformat_money(self, since):
         if self.payment_type == 'prepaid':
             return gettext('crm_dunning.msg_dunning_prepaid_reason',
-                account=self.rec_name, balance=_text(self.balance))
+                account=self.rec_name, balance=format_money(self.balance))
         return gettext('crm_dunning.msg_dunning_arrears_reason',
-            account=self.rec_name, amount=_text(self.arrears), date=since)
+            account=self.rec_name, amount=format_money(self.arrears), date=since)
 
     @classmethod
     def _send_reminders(cls, reminders, date):
@@ -301,7 +296,7 @@ class Account(metaclass=PoolMeta):
                         'event': 'reminder',
                         'text': gettext('crm_dunning.msg_sms_reminder',
                             number=line.rec_name,
-                            amount=_text(account.arrears), date=since,
+                            amount=format_money(account.arrears), date=since,
                             days=(date - since).days),
                         })
         notify(messages)
@@ -318,7 +313,7 @@ class Account(metaclass=PoolMeta):
         busy = cls._busy_lines([l for ls in lines.values() for l in ls])
         orders, messages = [], []
         for account, since in suspensions:
-            reason = account._owed_text(since)
+            reason = account._owedformat_money(since)
             for line in lines.get(account.id, []):
                 if line.id in busy:
                     continue
@@ -327,10 +322,10 @@ class Account(metaclass=PoolMeta):
                         reason=reason))
                 if account.payment_type == 'prepaid':
                     text = gettext('crm_dunning.msg_sms_suspension_prepaid',
-                        number=line.rec_name, balance=_text(account.balance))
+                        number=line.rec_name, balance=format_money(account.balance))
                 else:
                     text = gettext('crm_dunning.msg_sms_suspension',
-                        number=line.rec_name, amount=_text(account.arrears))
+                        number=line.rec_name, amount=format_money(account.arrears))
                 messages.append({
                         'subscriber': line,
                         'event': 'suspension',

@@ -13,10 +13,9 @@ from collections import defaultdict
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from sql import Literal, Null, Table
+from sql import Null, Table
 from sql.aggregate import Max, Min
-from sql.conditionals import Case, Coalesce
-from sql.functions import CurrentTimestamp
+from sql.conditionals import Coalesce
 
 from trytond import backend
 from trytond.pool import Pool
@@ -198,13 +197,13 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
         if len(batch_p) >= BATCH:
             parties.write(batch_p)
             identifiers.write(batch_i)
-            accounts.write(batch_a)
+            _write_accounts(accounts, batch_a)
             batch_p, batch_i, batch_a = [], [], []
             if progress:
                 progress('customers', n + 1, n_customers)
     parties.write(batch_p)
     identifiers.write(batch_i)
-    accounts.write(batch_a)
+    _write_accounts(accounts, batch_a)
 
     states = [s for s, w in LINE_STATES for _ in range(w)]
     number_values = rng.sample(range(10 ** 8), n_numbers)
@@ -267,33 +266,24 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
     lines.write(batch_s)
     periods.write(batch_h)
     services.write(batch_v)
-    _opening_movements(first['telecom_account'], accounts.rows, user)
     return _finish(first, [parties, identifiers, accounts, numbers, lines,
             periods, services])
 
 
-def _opening_movements(first_account, count, user):
-    """Each generated balance comes with the movement that explains it: a
-    balance is always the sum of its movements (crm_billing's ledger; the
-    core alone keeps no ledger)"""
-    if not count:
-        return
+def _write_accounts(writer, rows):
+    """Accounts open at zero and their generated balance is posted as an
+    opening movement: crm_billing's ledger is the one writer of balances
+    (the core alone keeps no ledger and stores the balance as it is)"""
     try:
-        Pool().get('telecom.account.movement')
+        Movement = Pool().get('telecom.account.movement')
     except KeyError:
+        writer.write(rows)
         return
-    account = Table('telecom_account')
-    movement = Table('telecom_account_movement')
-    cursor = Transaction().connection.cursor()
-    cursor.execute(*movement.insert([movement.account, movement.date,
-                movement.kind, movement.amount, movement.create_uid,
-                movement.create_date],
-            account.select(account.id, CurrentTimestamp(),
-                Case((account.balance > 0, 'payment'), else_='bill'),
-                account.balance, Literal(user), CurrentTimestamp(),
-                where=(account.id >= first_account)
-                & (account.id < first_account + count)
-                & (account.balance != 0))))
+    balance = writer.columns.index('balance')
+    writer.write([r[:balance] + (Decimal(0),) + r[balance + 1:]
+            for r in rows])
+    Movement.post({'account': r[0], 'kind': 'opening', 'amount': r[balance]}
+        for r in rows if r[balance])
 
 
 def _finish(first, writers):
