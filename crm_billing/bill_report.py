@@ -1,19 +1,25 @@
-"""Bill with its itemised lines as an Excel workbook.
+"""The bill as the customer receives it, and as analysts export it.
 
-One sheet; each bill is a section: a header block (code, account, payer,
-period, dates, total), then one row per bill line with the plain-language
-reason it was charged, then the bill's total. Printing several bills puts
-their sections one below the other and ends with the total of them all."""
+BillReport renders the template bill.fodt (an ODT administrators may
+replace in the client): header, every line with its explanation, total
+and the account balance, one page per bill in the payer's language.
+
+BillXlsx writes one sheet; each bill is a section: a header block (code,
+account, payer, period, dates, total), then one row per bill line with
+the plain-language reason it was charged, then the bill's total. Printing
+several bills puts their sections one below the other and ends with the
+total of them all."""
 import re
 from collections import defaultdict
 from decimal import Decimal
 
 from trytond.i18n import gettext
 from trytond.pool import Pool
+from trytond.report import Report
 from trytond.tools import grouped_slice
 
 from crm_telecom.excel import FONT, Column, XlsxReport
-from crm_telecom.money import XLSX_MONEY
+from crm_telecom.money import XLSX_MONEY, format_money
 
 from .bill import FEE_KINDS
 
@@ -38,6 +44,18 @@ def usage_quantity(type_, units):
     if type_ == 'data':
         return round(units / 1024, 1)
     return units
+
+
+class BillReport(Report):
+    "Customer's monthly bill (ODT template)"
+    __name__ = 'telecom.bill'
+
+    @classmethod
+    def get_context(cls, records, header, data):
+        context = super().get_context(records, header, data)
+        # amounts are written the way the bill lines explain them
+        context['format_money'] = format_money
+        return context
 
 
 class BillXlsx(XlsxReport):
