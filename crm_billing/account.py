@@ -22,20 +22,24 @@ class Account(metaclass=PoolMeta):
         default.setdefault('balance', Decimal(0))
         return super().copy(accounts, default=default)
 
+    # the balance is the sum of the movements: only their post() moves it
+    # (refused before anything is written)
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if mode == 'create' and values.get('balance'):
+            raise BalanceError(gettext(
+                    'crm_billing.msg_account_balance_ledger',
+                    account=values.get('code') or '',
+                    balance=format_money(values['balance'])))
+        return values
+
     @classmethod
     def check_modification(cls, mode, accounts, values=None,
             external=False):
         super().check_modification(
             mode, accounts, values=values, external=external)
-        # the balance is the sum of the movements: only their post() moves it
-        if mode == 'create':
-            for account in accounts:
-                if account.balance:
-                    raise BalanceError(gettext(
-                            'crm_billing.msg_account_balance_ledger',
-                            account=account.rec_name,
-                            balance=format_money(account.balance)))
-        elif mode == 'write' and 'balance' in values:
+        if mode == 'write' and 'balance' in values:
             raise BalanceError(gettext(
                     'crm_billing.msg_account_balance_ledger',
                     account=', '.join(a.rec_name for a in accounts[:3]),

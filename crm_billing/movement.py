@@ -55,6 +55,10 @@ class AccountMovement(ModelSQL, ModelView):
         cls._sql_indexes.add(Index(t, (t.account, Index.Range())))
         cls._order = [('date', 'DESC'), ('id', 'DESC')]
 
+    def get_rec_name(self, name):
+        return '%s %s %s' % (
+            self.account.rec_name, self.kind_string, format_money(self.amount))
+
     @classmethod
     def get_origins(cls):
         pool = Pool()
@@ -62,14 +66,24 @@ class AccountMovement(ModelSQL, ModelView):
         models = ['telecom.payment', 'telecom.bill']
         return [(None, '')] + [(m, Model.get_name(m)) for m in models]
 
+    # post() writes the ledger and the balances together, in SQL: the ORM
+    # refuses to, before anything is written
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if mode == 'create':
+            raise BalanceError(gettext('crm_billing.msg_movement_post_only',
+                    movement=format_money(values.get('amount'))))
+        return values
+
     @classmethod
     def check_modification(cls, mode, movements, values=None,
             external=False):
         super().check_modification(
             mode, movements, values=values, external=external)
-        # post() writes the ledger and the balances together, in SQL
-        raise BalanceError(gettext('crm_billing.msg_movement_post_only',
-                movement=', '.join(m.rec_name for m in movements[:3])))
+        if mode in {'write', 'delete'}:
+            raise BalanceError(gettext('crm_billing.msg_movement_post_only',
+                    movement=', '.join(m.rec_name for m in movements[:3])))
 
     @classmethod
     def post(cls, movements):
