@@ -1,6 +1,5 @@
 "Rating, bill runs and adjustments"
 import datetime as dt
-import os
 import unittest
 from decimal import Decimal as D
 from unittest.mock import patch
@@ -17,6 +16,7 @@ from crm_telecom.tests.tools import (
     line_since,
     setup_reference,
     usage,
+    use_chinese,
 )
 
 
@@ -367,15 +367,9 @@ class BillingTestCase(unittest.TestCase):
     def test_bill_lines_in_chinese(self):
         "The bill explains itself in the operator's language"
         pool = Pool()
-        Lang = pool.get('ir.lang')
-        Translation = pool.get('ir.translation')
         Usage = pool.get('telecom.usage')
         Line = pool.get('telecom.bill.line')
-        chinese, = Lang.search([('code', '=', 'zh_CN')])
-        Lang.write([chinese], {'translatable': True})
-        Translation.translation_import('zh_CN', 'crm_billing',
-            os.path.join(os.path.dirname(os.path.dirname(__file__)),
-                'locale', 'zh_CN.po'))
+        use_chinese('crm_billing')
         subscriber = self.line()
         Usage.create([usage(subscriber, 'voice', at(3), duration=100 * 60),
                 usage(subscriber, 'voice', at(5), duration=36 * 60 + 1),

@@ -2,7 +2,6 @@
 import datetime as dt
 import io
 import logging
-import os
 import unittest
 import zipfile
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from crm_telecom.tests.tools import (
     create_payment,
     line_since,
     usage,
+    use_chinese,
 )
 
 
@@ -316,14 +316,8 @@ class ViewsTestCase(unittest.TestCase):
     @with_transaction()
     def test_bill_odt_chinese(self):
         "Bills print in the user's language or in the payer's, one by one"
-        pool = Pool()
-        Lang = pool.get('ir.lang')
-        Translation = pool.get('ir.translation')
-        chinese, = Lang.search([('code', '=', 'zh_CN')])
-        Lang.write([chinese], {'translatable': True})
-        Translation.translation_import('zh_CN', 'crm_billing',
-            os.path.join(os.path.dirname(os.path.dirname(__file__)),
-                'locale', 'zh_CN.po'))
+        Lang = Pool().get('ir.lang')
+        use_chinese('crm_billing')
         english, = Lang.search([('code', '=', 'en')])
         first = self.line('13800138010')
         second = self.line('13800138011',

@@ -1,9 +1,6 @@
 "The list exports: filter wizard, title, batches and masked identities"
 import datetime as dt
-import io
 import unittest
-
-import openpyxl
 
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
@@ -15,6 +12,7 @@ from crm_telecom.tests.tools import (
     create_numbers,
     setup_reference,
     valid_id,
+    xlsx_report,
 )
 
 
@@ -36,11 +34,9 @@ class SubscriberExportTestCase(unittest.TestCase):
         return subscriber
 
     def sheet(self, data, records=()):
-        Report = Pool().get('telecom.subscriber.list.xlsx', type='report')
-        ext, content, _, _ = Report.execute([r.id for r in records], data)
-        self.assertEqual(ext, 'xlsx')
-        sheet = openpyxl.load_workbook(io.BytesIO(content)).active
-        rows = list(sheet.iter_rows(values_only=True))
+        "Title, header and rows (as dicts) of the subscriber list"
+        _, rows = xlsx_report('telecom.subscriber.list.xlsx',
+            [r.id for r in records], data)
         return rows[0][0], rows[2], [dict(zip(rows[2], r)) for r in rows[3:]]
 
     @with_transaction()

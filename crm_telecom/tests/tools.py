@@ -139,3 +139,29 @@ def line_since(since, number='13800138000', plan="神州行 18元畅聊卡",
     subscriber.activation_date = since
     subscriber.save()
     return subscriber
+
+
+def xlsx_report(name, ids=(), data=None):
+    "Run an Excel report: its sheet and its rows as tuples"
+    import io
+
+    import openpyxl
+    Report = Pool().get(name, type='report')
+    ext, content, _, _ = Report.execute(list(ids), data or {})
+    assert ext == 'xlsx', ext
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    return sheet, list(sheet.iter_rows(values_only=True))
+
+
+def use_chinese(module):
+    "zh_CN translatable, with the module's translations loaded"
+    import importlib
+    import os
+    pool = Pool()
+    Lang = pool.get('ir.lang')
+    Translation = pool.get('ir.translation')
+    chinese, = Lang.search([('code', '=', 'zh_CN')])
+    Lang.write([chinese], {'translatable': True})
+    Translation.translation_import('zh_CN', module, os.path.join(
+            os.path.dirname(importlib.import_module(module).__file__),
+            'locale', 'zh_CN.po'))
