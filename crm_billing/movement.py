@@ -19,6 +19,8 @@ from crm_telecom.sql_tools import clear_cache
 
 from .exceptions import BalanceError
 
+# movements read from post()'s iterable at a time
+POST_BATCH = 10000
 MOVEMENT_KINDS = [
     ('payment', "Payment"),
     ('top_up', "Top-up"),
@@ -91,29 +93,44 @@ class AccountMovement(ModelSQL, ModelView):
 
         movements: any iterable of dicts with account (id), kind, amount
         and origin ('model,id' or None), consumed a slice at a time so
-        that a generator of millions of them streams. They are inserted
-        with multi-row INSERTs, then the balance of every account they
-        touch is set to the sum of its movements. Returns the ids of the
-        accounts touched."""
-        transaction = Transaction()
-        cursor = transaction.connection.cursor()
-        table = cls.__table__()
-        user = transaction.user
+        that a generator of millions of them streams. They are written in
+        bulk, then the balance of every account they touch is set to the
+        sum of its movements. Returns the ids of the accounts touched."""
         now = dt.datetime.now()
-        columns = [table.account, table.date, table.kind, table.amount,
-            table.origin, table.create_uid, table.create_date]
-        size = max(1, backend.MAX_QUERY_PARAMS // len(columns))
         accounts = set()
         movements = iter(movements)
-        while batch := list(islice(movements, size)):
+        while batch := list(islice(movements, POST_BATCH)):
             rows = []
             for m in batch:
                 accounts.add(m['account'])
-                rows.append([m['account'], now, m['kind'], m['amount'],
-                        m.get('origin'), user, now])
-            cursor.execute(*table.insert(columns, rows))
+                rows.append((m['account'], now, m['kind'], m['amount'],
+                        m.get('origin')))
+            cls._write_rows(rows)
         cls.update_balances(accounts)
         return accounts
+
+    @classmethod
+    def _write_rows(cls, rows):
+        """Insert rows of (account, date, kind, amount, origin): COPY on
+        PostgreSQL (the generator posts hundreds of thousands of opening
+        balances), multi-row INSERT elsewhere"""
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        user, now = transaction.user, dt.datetime.now()
+        columns = ['account', 'date', 'kind', 'amount', 'origin',
+            'create_uid', 'create_date']
+        if backend.name == 'postgresql':
+            with cursor.copy('COPY "%s" (%s) FROM STDIN' % (cls._table,
+                        ', '.join('"%s"' % c for c in columns))) as copy:
+                for row in rows:
+                    copy.write_row((*row, user, now))
+            return
+        table = cls.__table__()
+        size = max(1, backend.MAX_QUERY_PARAMS // len(columns))
+        for i in range(0, len(rows), size):
+            cursor.execute(*table.insert(
+                    [getattr(table, c) for c in columns],
+                    [(*row, user, now) for row in rows[i:i + size]]))
 
     @classmethod
     def update_balances(cls, account_ids):
