@@ -274,12 +274,13 @@ class Account(metaclass=PoolMeta):
             busy.update(r for r, in cursor)
         return busy
 
-    def _owedformat_money(self, since):
+    def _owed_text(self, since):
         if self.payment_type == 'prepaid':
             return gettext('crm_dunning.msg_dunning_prepaid_reason',
                 account=self.rec_name, balance=format_money(self.balance))
         return gettext('crm_dunning.msg_dunning_arrears_reason',
-            account=self.rec_name, amount=format_money(self.arrears), date=since)
+            account=self.rec_name, amount=format_money(self.arrears),
+            date=since)
 
     @classmethod
     def _send_reminders(cls, reminders, date):
@@ -313,7 +314,7 @@ class Account(metaclass=PoolMeta):
         busy = cls._busy_lines([l for ls in lines.values() for l in ls])
         orders, messages = [], []
         for account, since in suspensions:
-            reason = account._owedformat_money(since)
+            reason = account._owed_text(since)
             for line in lines.get(account.id, []):
                 if line.id in busy:
                     continue
@@ -322,10 +323,12 @@ class Account(metaclass=PoolMeta):
                         reason=reason))
                 if account.payment_type == 'prepaid':
                     text = gettext('crm_dunning.msg_sms_suspension_prepaid',
-                        number=line.rec_name, balance=format_money(account.balance))
+                        number=line.rec_name,
+                        balance=format_money(account.balance))
                 else:
                     text = gettext('crm_dunning.msg_sms_suspension',
-                        number=line.rec_name, amount=format_money(account.arrears))
+                        number=line.rec_name,
+                        amount=format_money(account.arrears))
                 messages.append({
                         'subscriber': line,
                         'event': 'suspension',
