@@ -61,10 +61,7 @@ class BillReport(Report):
 class BillXlsx(XlsxReport):
     "Bill with itemised lines (Excel)"
     __name__ = 'telecom.bill.xlsx'
-
-    @classmethod
-    def title(cls, data):
-        return gettext('crm_billing.msg_bill_xlsx_title')
+    title_message = 'crm_billing.msg_bill_xlsx_title'
 
     @classmethod
     def columns(cls, data):

@@ -43,6 +43,7 @@ class ArrearsList(ExportWizard):
 class ArrearsListXlsx(XlsxListReport):
     "Arrears list (Excel)"
     __name__ = 'telecom.arrears.list.xlsx'
+    title_message = 'crm_dunning.msg_arrears_list_title'
     model = 'telecom.account'
     read_fields = [
         'code', 'name', 'payer.name', 'payment_type', 'balance', 'arrears',
@@ -55,10 +56,6 @@ class ArrearsListXlsx(XlsxListReport):
         'stage': ('dunning_stage', '='),
         'payment_type': ('payment_type', '='),
         }
-
-    @classmethod
-    def title(cls, data):
-        return gettext('crm_dunning.msg_arrears_list_title')
 
     @classmethod
     def base_domain(cls, data):

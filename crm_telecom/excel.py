@@ -43,10 +43,12 @@ class Column:
 
 class XlsxReport(Report):
     "Report producing an .xlsx workbook instead of an ODF document"
+    # the ir.message of the title
+    title_message = None
 
     @classmethod
     def title(cls, data):
-        raise NotImplementedError
+        return gettext(cls.title_message)
 
     @classmethod
     def columns(cls, data):

@@ -39,6 +39,7 @@ class SubscriberList(ExportWizard):
 class SubscriberListXlsx(XlsxListReport):
     "Subscriber list (Excel)"
     __name__ = 'telecom.subscriber.list.xlsx'
+    title_message = 'crm_telecom.msg_subscriber_list_title'
     model = 'telecom.subscriber'
     read_fields = [
         'number.number', 'number.grade', 'iccid', 'customer.name',
@@ -55,10 +56,6 @@ class SubscriberListXlsx(XlsxListReport):
         'activated_from': ('activation_date', '>='),
         'activated_to': ('activation_date', '<='),
         }
-
-    @classmethod
-    def title(cls, data):
-        return gettext('crm_telecom.msg_subscriber_list_title')
 
     @classmethod
     def columns(cls, data):
