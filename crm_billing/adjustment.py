@@ -7,6 +7,8 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from crm_telecom.money import format_money
+
 from .company import AccountMoneyMixin
 from .exceptions import BillingError
 
@@ -80,7 +82,7 @@ class Adjustment(AccountMoneyMixin, Workflow, ModelSQL, ModelView):
         return 'draft'
 
     def get_rec_name(self, name):
-        return '%s %s' % (self.account.rec_name, self.amount)
+        return '%s %s' % (self.account.rec_name, format_money(self.amount))
 
     @classmethod
     def validate_fields(cls, adjustments, field_names):
@@ -125,7 +127,7 @@ class Adjustment(AccountMoneyMixin, Workflow, ModelSQL, ModelView):
                     raise BillingError(gettext(
                             'crm_billing.msg_adjustment_approver',
                             adjustment=adjustment.rec_name,
-                            amount=adjustment.amount))
+                            amount=format_money(adjustment.amount)))
         cls.write(adjustments, {
                 'approved_by': user or None,
                 'approved_at': dt.datetime.now(),

@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from sql.aggregate import Min
 
 from trytond.i18n import gettext
@@ -9,6 +7,9 @@ from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
+
+from crm_telecom.money import format_money
+from crm_telecom.workflow import BulkWorkflow
 
 from .company import AccountMoneyMixin
 
@@ -30,8 +31,12 @@ LINE_KINDS = [
 FEE_KINDS = {'plan_fee', 'addon_fee', 'vas_fee'}
 
 
-class Bill(AccountMoneyMixin, ModelSQL, ModelView):
-    "Bill of one account for one cycle"
+class Bill(AccountMoneyMixin, BulkWorkflow, ModelSQL, ModelView):
+    """Bill of one account for one cycle.
+
+    Issued bills are paid oldest first as the account's balance covers
+    them, and issued again when a reversal uncovers them: the account
+    settles them in bulk (telecom.account settle_bills)."""
     __name__ = 'telecom.bill'
     _rec_name = 'code'
 
@@ -76,6 +81,10 @@ class Bill(AccountMoneyMixin, ModelSQL, ModelView):
                     where=t.state == 'issued'),
                 })
         cls._order = [('period_start', 'DESC'), ('id', 'DESC')]
+        cls._transitions |= {
+            ('issued', 'paid'),
+            ('paid', 'issued'),
+            }
 
     @classmethod
     def default_state(cls):
@@ -108,7 +117,7 @@ class Bill(AccountMoneyMixin, ModelSQL, ModelView):
                         'event': 'bill_issued',
                         'text': gettext('crm_billing.msg_sms_bill_issued',
                             period='%s ~ %s' % (start, end),
-                            amount=_number(amount), due=due),
+                            amount=format_money(amount), due=due),
                         })
         Subscriber.send_sms(messages)
 
@@ -167,12 +176,12 @@ class BillLine(ModelSQL, ModelView):
             return self.bill.on_change_with_currency()
 
     def get_description(self, name):
-        amount = _number(self.amount)
+        amount = format_money(self.amount)
         if self.kind in FEE_KINDS:
             if self.days is not None and self.days < self.cycle_days:
                 return gettext('crm_billing.msg_line_fee_prorated',
                     label=self.kind_string, product=self.product.rec_name,
-                    rate=_number(self.rate), days=self.days,
+                    rate=format_money(self.rate), days=self.days,
                     cycle_days=self.cycle_days, amount=amount)
             return gettext('crm_billing.msg_line_fee',
                 label=self.kind_string, product=self.product.rec_name,
@@ -190,7 +199,7 @@ class BillLine(ModelSQL, ModelView):
                 else gettext('crm_billing.msg_label_%s_over' % type_))
             text = gettext('crm_billing.msg_line_charged', label=label,
                 billable=self.billable, unit=_unit(type_),
-                rate=_number(self.rate), amount=amount)
+                rate=format_money(self.rate), amount=amount)
         else:
             text = gettext('crm_billing.msg_line_within',
                 label=self.kind_string,
@@ -205,16 +214,6 @@ class BillLine(ModelSQL, ModelView):
                 addon=_quantity(type_, self.addon_included or 0),
                 unit=_unit(type_))
         return text
-
-
-def _number(value):
-    "Money and rates the way a bill prints them: 0.19, 7.03, 18.00"
-    if value is None:
-        return '0.00'
-    value = Decimal(value).normalize()
-    if value.as_tuple().exponent > -2:
-        value = value.quantize(Decimal('0.01'))
-    return '{:f}'.format(value)
 
 
 def _quantity(type_, units):

@@ -1,19 +1,25 @@
-"""Bill with its itemised lines as an Excel workbook.
+"""The bill as the customer receives it, and as analysts export it.
 
-One sheet; each bill is a section: a header block (code, account, payer,
-period, dates, total), then one row per bill line with the plain-language
-reason it was charged, then the bill's total. Printing several bills puts
-their sections one below the other and ends with the total of them all."""
-import datetime as dt
+BillReport renders the template bill.fodt (an ODT administrators may
+replace in the client): header, every line with its explanation, total
+and the account balance, one page per bill in the payer's language.
+
+BillXlsx writes one sheet; each bill is a section: a header block (code,
+account, payer, period, dates, total), then one row per bill line with
+the plain-language reason it was charged, then the bill's total. Printing
+several bills puts their sections one below the other and ends with the
+total of them all."""
 import re
 from collections import defaultdict
 from decimal import Decimal
 
 from trytond.i18n import gettext
 from trytond.pool import Pool
+from trytond.report import Report
 from trytond.tools import grouped_slice
 
-from crm_telecom.excel import Column, XlsxReport
+from crm_telecom.excel import FONT, Column, XlsxReport
+from crm_telecom.money import XLSX_MONEY, format_money
 
 from .bill import FEE_KINDS
 
@@ -40,13 +46,22 @@ def usage_quantity(type_, units):
     return units
 
 
+class BillReport(Report):
+    "Customer's monthly bill (ODT template)"
+    __name__ = 'telecom.bill'
+
+    @classmethod
+    def get_context(cls, records, header, data):
+        context = super().get_context(records, header, data)
+        # amounts are written the way the bill lines explain them
+        context['format_money'] = format_money
+        return context
+
+
 class BillXlsx(XlsxReport):
     "Bill with itemised lines (Excel)"
     __name__ = 'telecom.bill.xlsx'
-
-    @classmethod
-    def title(cls, data):
-        return gettext('crm_billing.msg_bill_xlsx_title')
+    title_message = 'crm_billing.msg_bill_xlsx_title'
 
     @classmethod
     def columns(cls, data):
@@ -138,38 +153,32 @@ class BillXlsx(XlsxReport):
             (label('payer'), bill.payer.rec_name, 'text'),
             (gettext('crm_billing.msg_bill_xlsx_period'),
                 '%s ~ %s' % (bill.period_start, bill.period_end), 'text'),
-            (label('date'), bill.date, 'date'),
-            (label('due_date'), bill.due_date, 'date'),
+            (label('date'), bill.date, 'header_date'),
+            (label('due_date'), bill.due_date, 'header_date'),
             (label('state'), bill.state_string, 'text'),
             (gettext('crm_billing.msg_bill_xlsx_total'), bill.amount,
                 'money_bold'),
             ]
 
     @classmethod
-    def _write_sheet(cls, workbook, records, data):
-        font = {'font_name': 'Microsoft YaHei', 'font_size': 10}
-        formats = {
-            'text': workbook.add_format(font),
-            'quantity': workbook.add_format(font),
-            'wrap': workbook.add_format({**font, 'text_wrap': True,
-                    'valign': 'top'}),
-            'rate': workbook.add_format({**font, 'num_format': '0.00##'}),
-            'money': workbook.add_format({**font, 'num_format': '#,##0.00'}),
-            'date': workbook.add_format({**font, 'num_format': 'yyyy-mm-dd',
-                    'align': 'left'}),
-            'label': workbook.add_format({**font, 'bold': True}),
-            'money_bold': workbook.add_format({**font, 'bold': True,
-                    'num_format': '#,##0.00', 'align': 'left'}),
-            'total': workbook.add_format({**font, 'bold': True,
-                    'top': 1}),
-            'total_money': workbook.add_format({**font, 'bold': True,
-                    'top': 1, 'num_format': '#,##0.00'}),
+    def formats(cls, workbook):
+        formats = super().formats(workbook)
+        specs = {
+            'header_date': {'num_format': 'yyyy-mm-dd', 'align': 'left'},
+            'money_bold': {'bold': True, 'num_format': XLSX_MONEY,
+                'align': 'left'},
+            'total': {'bold': True, 'top': 1},
+            'total_money': {'bold': True, 'top': 1,
+                'num_format': XLSX_MONEY},
             }
-        title_format = workbook.add_format(
-            {**font, 'bold': True, 'font_size': 12})
-        header_format = workbook.add_format({**font, 'bold': True,
-                'bg_color': '#DCE6F1', 'border': 1, 'text_wrap': True})
+        formats.update((name, workbook.add_format({**FONT, **spec}))
+            for name, spec in specs.items())
+        formats['quantity'] = formats['text']
+        return formats
 
+    @classmethod
+    def _write_sheet(cls, workbook, records, data):
+        formats = cls.formats(workbook)
         sheet = workbook.add_worksheet(cls.bill_sheet_name(records))
         sheet.set_landscape()
         sheet.set_paper(9)  # A4
@@ -180,11 +189,7 @@ class BillXlsx(XlsxReport):
         amount_col = len(columns) - 1
 
         # constant-memory sheets are written strictly row after row
-        sheet.write_string(0, 0, cls.title(data), title_format)
-        sheet.write_string(1, 0, gettext('crm_telecom.msg_xlsx_generated',
-                date=dt.datetime.now().strftime('%Y-%m-%d %H:%M')),
-            formats['text'])
-        row = 2
+        row = cls.write_title(sheet, data, formats)
         count, grand_total = 0, Decimal(0)
         for bill, lines in cls.sections(records):
             row += SECTION_GAP
@@ -193,14 +198,11 @@ class BillXlsx(XlsxReport):
                 cls._write_cell(sheet, row, 1, value, formats[type_])
                 row += 1
             row += 1
-            for col, column in enumerate(columns):
-                sheet.write_string(row, col, column.label, header_format)
+            cls.write_header(sheet, row, columns, formats)
             total = Decimal(0)
             for line in lines:
                 row += 1
-                for col, column in enumerate(columns):
-                    cls._write_cell(sheet, row, col, column.getter(line),
-                        formats[column.type])
+                cls.write_row(sheet, row, columns, line, formats)
                 total += line['amount'] or 0
             row += 1
             for col in range(len(columns)):

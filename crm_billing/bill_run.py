@@ -140,7 +140,9 @@ class BillRun(Workflow, ModelSQL, ModelView):
         cls.__queue__.process(runs)
 
     @classmethod
+    @Workflow.transition('running')
     def _prepare(cls, runs):
+        "Count the accounts (the transition of runs billed in the caller)"
         cursor = Transaction().connection.cursor()
         for run in runs:
             account, where = run._accounts_query(pending=False)
@@ -148,7 +150,6 @@ class BillRun(Workflow, ModelSQL, ModelView):
             run.accounts_total, = cursor.fetchone()
             run.accounts_done = 0
             run.started_at = dt.datetime.now()
-            run.state = 'running'
         cls.save(runs)
 
     @classmethod
@@ -167,7 +168,7 @@ class BillRun(Workflow, ModelSQL, ModelView):
             while run.bill_batch(batch_size):
                 if commit:
                     transaction.commit()
-            run.finish()
+            cls.finish([run])
             if commit:
                 transaction.commit()
 
@@ -197,18 +198,16 @@ class BillRun(Workflow, ModelSQL, ModelView):
         clear_cache(self.__class__, [self.id])
         return len(account_ids)
 
-    def finish(self):
-        table = self.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*table.update([table.state, table.finished_at],
-                ['done', dt.datetime.now()],
-                where=(table.id == self.id) & (table.state != 'done')))
-        if cursor.rowcount and Transaction().user:
-            # the bell of whoever pressed Start
-            self.__class__.notify_user([self], 'tryton-info',
-                gettext('crm_billing.msg_bill_run_done', run=self.rec_name,
-                    count=self.accounts_total))
-        clear_cache(self.__class__, [self.id])
+    @classmethod
+    @Workflow.transition('done')
+    def finish(cls, runs):
+        cls.write(runs, {'finished_at': dt.datetime.now()})
+        if Transaction().user:
+            for run in runs:
+                # the bell of whoever pressed Start
+                cls.notify_user([run], 'tryton-info',
+                    gettext('crm_billing.msg_bill_run_done',
+                        run=run.rec_name, count=run.accounts_total))
 
     @classmethod
     def run_due(cls, date=None, commit=True):

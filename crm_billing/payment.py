@@ -10,6 +10,8 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from crm_telecom.money import format_money
+
 from .company import AccountMoneyMixin
 from .exceptions import PaymentError
 
@@ -264,7 +266,7 @@ class Payment(AccountMoneyMixin, Workflow, ModelSQL, ModelView):
                     raise PaymentError(gettext(
                             'crm_billing.msg_payment_amount_positive',
                             payment=payment.rec_name,
-                            amount=payment.amount))
+                            amount=format_money(payment.amount)))
 
     # --- workflow ---------------------------------------------------------
 

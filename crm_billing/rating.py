@@ -11,7 +11,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from sql import Literal, Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Case
-from sql.functions import CurrentTimestamp
 from sql.operators import Concat
 
 from trytond import backend
@@ -319,7 +318,6 @@ class Rating:
         Movement = pool.get('telecom.account.movement')
         transaction = Transaction()
         cursor = transaction.connection.cursor()
-        user = transaction.user
         lines, adjustment_ids = self.compute()
         accounts = self._accounts()
         if not accounts:
@@ -373,19 +371,9 @@ class Rating:
                     where=SQL_OPERATORS['in'](adjustment.id, list(sub_ids))))
 
         # the bill is owed: it takes its amount off the balance
-        movement = Movement.__table__()
-        for sub_bills in grouped_slice(bills_of_batch, 1000):
-            cursor.execute(*movement.insert([movement.account,
-                        movement.date, movement.kind, movement.amount,
-                        movement.origin, movement.create_uid,
-                        movement.create_date],
-                    bill.select(bill.account, CurrentTimestamp(),
-                        Literal('bill'), -bill.amount,
-                        Concat('telecom.bill,', bill.id), Literal(user),
-                        CurrentTimestamp(),
-                        where=SQL_OPERATORS['in'](bill.id, list(sub_bills))
-                        & (bill.amount != 0))))
-        Movement.update_balances(self.account_ids)
+        Movement.post({'account': a, 'kind': 'bill', 'amount': -amounts[a],
+                'origin': 'telecom.bill,%s' % b}
+            for a, b in bill_ids.items() if amounts[a])
         clear_cache(Usage)
         clear_cache(Adjustment, adjustment_ids)
         return {b: (a, amounts[a]) for a, b in bill_ids.items()}

@@ -1,23 +1,22 @@
 from collections import defaultdict
-from decimal import Decimal
 
 from trytond.i18n import gettext
-from trytond.model import ModelView, fields
+from trytond.model import fields
 from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
-from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
-from trytond.wizard import Button, StateReport, StateView, Wizard
+from trytond.wizard import StateReport, StateView
 
-from crm_telecom.excel import Column, XlsxReport
+from crm_telecom.excel import (
+    Column,
+    ExportFilter,
+    ExportWizard,
+    XlsxListReport,
+    export_buttons,
+)
 
-READ_FIELDS = [
-    'code', 'name', 'payer.name', 'payment_type', 'balance',
-    'overdue_since', 'dunning_stage.name',
-    ]
 
-
-class ArrearsListStart(ModelView):
+class ArrearsListStart(ExportFilter):
     "Arrears list export: filters"
     __name__ = 'telecom.arrears.list.start'
 
@@ -32,89 +31,49 @@ class ArrearsListStart(ModelView):
             ], "Payment Type")
 
 
-class ArrearsList(Wizard):
+class ArrearsList(ExportWizard):
     "Export the arrears list to Excel"
     __name__ = 'telecom.arrears.list'
 
     start = StateView('telecom.arrears.list.start',
-        'crm_dunning.arrears_list_start_view_form', [
-            Button("Cancel", 'end', 'tryton-cancel'),
-            Button("Export", 'export', 'tryton-ok', default=True),
-            ])
+        'crm_dunning.arrears_list_start_view_form', export_buttons())
     export = StateReport('telecom.arrears.list.xlsx')
 
-    def do_export(self, action):
-        start = self.start
-        return action, {
-            'region': start.region.id if start.region else None,
-            'stage': start.stage.id if start.stage else None,
-            'payment_type': start.payment_type,
-            }
 
-
-class ArrearsListXlsx(XlsxReport):
+class ArrearsListXlsx(XlsxListReport):
     "Arrears list (Excel)"
     __name__ = 'telecom.arrears.list.xlsx'
+    title_message = 'crm_dunning.msg_arrears_list_title'
+    model = 'telecom.account'
+    read_fields = [
+        'code', 'name', 'payer.name', 'payment_type', 'balance', 'arrears',
+        'overdue_since', 'days_overdue', 'dunning_stage.name',
+        ]
+    order = [('overdue_since', 'ASC'), ('id', 'ASC')]
+    filter_model = 'telecom.arrears.list.start'
+    filter_domain = {
+        'region': ('payer.region', 'child_of'),
+        'stage': ('dunning_stage', '='),
+        'payment_type': ('payment_type', '='),
+        }
 
     @classmethod
-    def title(cls, data):
-        return gettext('crm_dunning.msg_arrears_list_title')
-
-    @classmethod
-    def domain(cls, data):
-        domain = [('overdue_since', '!=', None)]
-        if data.get('region'):
-            domain.append(
-                ('payer.region', 'child_of', [data['region']], 'parent'))
-        if data.get('stage'):
-            domain.append(('dunning_stage', '=', data['stage']))
-        if data.get('payment_type'):
-            domain.append(('payment_type', '=', data['payment_type']))
-        return domain
-
-    @classmethod
-    def filters(cls, data):
-        pool = Pool()
-        Start = pool.get('telecom.arrears.list.start')
-        labels = Start.fields_get(['region', 'stage', 'payment_type'])
-        result = []
-        for name, model in [
-                ('region', 'telecom.region'),
-                ('stage', 'telecom.dunning.stage')]:
-            if data.get(name):
-                result.append((labels[name]['string'],
-                        pool.get(model)(data[name]).rec_name))
-        if data.get('payment_type'):
-            selection = dict(labels['payment_type']['selection'])
-            result.append((labels['payment_type']['string'],
-                    selection[data['payment_type']]))
-        return result
+    def base_domain(cls, data):
+        return [('overdue_since', '!=', None)]
 
     @classmethod
     def columns(cls, data):
-        pool = Pool()
-        Account = pool.get('telecom.account')
-        names = Account.fields_get()
-        payment_type = dict(names['payment_type']['selection'])
-
-        def label(name):
-            return names[name]['string']
+        column = cls.field_column
         return [
-            Column(label('code'), lambda r: r['code'], width=14),
-            Column(label('name'), lambda r: r['name'], width=16),
-            Column(label('payer'), lambda r: r['payer.name'], width=16),
-            Column(label('payment_type'),
-                lambda r: payment_type.get(r['payment_type']), width=10),
-            Column(label('balance'), lambda r: r['balance'], 'money',
-                width=12),
-            Column(label('arrears'), lambda r: r['arrears'], 'money',
-                width=12),
-            Column(label('overdue_since'), lambda r: r['overdue_since'],
-                'date', width=12),
-            Column(label('days_overdue'), lambda r: r['days_overdue'],
-                'integer', width=10),
-            Column(label('dunning_stage'), lambda r: r['dunning_stage.name'],
-                width=10),
+            column('code', width=14),
+            column('name', width=16),
+            column('payer.name', width=16),
+            column('payment_type', width=10),
+            column('balance', 'money', width=12),
+            column('arrears', 'money', width=12),
+            column('overdue_since', 'date', width=12),
+            column('days_overdue', 'integer', width=10),
+            column('dunning_stage.name', width=10),
             Column(gettext('crm_dunning.msg_xlsx_lines_suspended'),
                 lambda r: len(r['suspended']), 'integer', width=10),
             Column(gettext('crm_dunning.msg_xlsx_numbers_suspended'),
@@ -122,31 +81,13 @@ class ArrearsListXlsx(XlsxReport):
             ]
 
     @classmethod
-    def rows(cls, records, data):
-        pool = Pool()
-        Account = pool.get('telecom.account')
-        today = pool.get('ir.date').today()
-        if records:
-            ids = [r.id for r in records]
-        else:
-            ids = [a.id for a in Account.search(cls.domain(data),
-                    order=[('overdue_since', 'ASC'), ('id', 'ASC')])]
-        with Transaction().set_context(_check_access=True):
-            for sub_ids in grouped_slice(ids, 1000):
-                sub_ids = list(sub_ids)
-                suspended = cls._suspended_numbers(sub_ids)
-                rows = {r['id']: r for r in Account.read(sub_ids,
-                        READ_FIELDS)}
-                # read() does not keep the order of the ids
-                for id_ in sub_ids:
-                    row = cls._flatten(rows[id_])
-                    balance = row['balance'] or Decimal(0)
-                    row['arrears'] = -balance if balance < 0 else Decimal(0)
-                    since = row['overdue_since']
-                    row['days_overdue'] = (
-                        max((today - since).days, 0) if since else None)
-                    row['suspended'] = suspended.get(id_, [])
-                    yield row
+    def batch_rows(cls, ids):
+        "With the lines the arrears suspended"
+        suspended = cls._suspended_numbers(ids)
+        rows = super().batch_rows(ids)
+        for row in rows:
+            row['suspended'] = suspended.get(row['id'], [])
+        return rows
 
     @classmethod
     def _suspended_numbers(cls, account_ids):
@@ -167,13 +108,3 @@ class ArrearsListXlsx(XlsxReport):
         for account_id, value in cursor:
             result[account_id].append(value)
         return result
-
-    @staticmethod
-    def _flatten(row):
-        flat = dict(row)
-        for path in READ_FIELDS:
-            if '.' in path:
-                head, tail = path.split('.', 1)
-                value = row.get(head + '.')
-                flat[path] = value.get(tail) if value else None
-        return flat

@@ -27,16 +27,12 @@ from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
+from crm_telecom.money import format_money
+
 DUNNING_ACTIONS = [
     ('reminder', "Reminder SMS"),
     ('suspend', "Suspend Lines"),
     ]
-CENT = Decimal('0.01')
-
-
-def _text(amount):
-    "Money in messages: 88.50, not 88.5"
-    return '{:.2f}'.format(amount or 0)
 
 
 def notify(messages):
@@ -280,9 +276,10 @@ class Account(metaclass=PoolMeta):
     def _owed_text(self, since):
         if self.payment_type == 'prepaid':
             return gettext('crm_dunning.msg_dunning_prepaid_reason',
-                account=self.rec_name, balance=_text(self.balance))
+                account=self.rec_name, balance=format_money(self.balance))
         return gettext('crm_dunning.msg_dunning_arrears_reason',
-            account=self.rec_name, amount=_text(self.arrears), date=since)
+            account=self.rec_name, amount=format_money(self.arrears),
+            date=since)
 
     @classmethod
     def _send_reminders(cls, reminders, date):
@@ -299,7 +296,7 @@ class Account(metaclass=PoolMeta):
                         'event': 'reminder',
                         'text': gettext('crm_dunning.msg_sms_reminder',
                             number=line.rec_name,
-                            amount=_text(account.arrears), date=since,
+                            amount=format_money(account.arrears), date=since,
                             days=(date - since).days),
                         })
         notify(messages)
@@ -325,10 +322,12 @@ class Account(metaclass=PoolMeta):
                         reason=reason))
                 if account.payment_type == 'prepaid':
                     text = gettext('crm_dunning.msg_sms_suspension_prepaid',
-                        number=line.rec_name, balance=_text(account.balance))
+                        number=line.rec_name,
+                        balance=format_money(account.balance))
                 else:
                     text = gettext('crm_dunning.msg_sms_suspension',
-                        number=line.rec_name, amount=_text(account.arrears))
+                        number=line.rec_name,
+                        amount=format_money(account.arrears))
                 messages.append({
                         'subscriber': line,
                         'event': 'suspension',

@@ -5,15 +5,12 @@ from sql.operators import Equal
 
 from trytond.i18n import gettext
 from trytond.model import Exclude, Index, ModelSQL, ModelView, fields
-from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.tools import grouped_slice
-from trytond.transaction import Transaction
 
 from .company import default_company
 from .exceptions import NumberError
-from .sql_tools import clear_cache
+from .workflow import BulkWorkflow
 
 MSISDN = re.compile(r'^1[3-9]\d{9}$')
 NUMBER_STATES = [
@@ -31,8 +28,11 @@ def compact_msisdn(value):
     return value
 
 
-class Number(ModelSQL, ModelView):
-    "Mobile number (MSISDN) of the number pool"
+class Number(BulkWorkflow, ModelSQL, ModelView):
+    """Mobile number (MSISDN) of the number pool.
+
+    Its state moves only through transition_rows: concurrent orders claim
+    numbers, and the conditional UPDATE decides which one gets it."""
     __name__ = 'telecom.number'
     _rec_name = 'number'
 
@@ -69,6 +69,13 @@ class Number(ModelSQL, ModelView):
                     where=t.state.in_(['reserved', 'cooling'])),
                 })
         cls._order = [('number', 'ASC'), ('id', 'ASC')]
+        cls._transitions |= {
+            ('available', 'reserved'),
+            ('reserved', 'available'),
+            ('reserved', 'active'),
+            ('active', 'cooling'),
+            ('cooling', 'available'),
+            }
 
     @classmethod
     def default_grade(cls):
@@ -96,40 +103,9 @@ class Number(ModelSQL, ModelView):
                             number=number.number))
 
     @classmethod
-    def _set_state(cls, ids, new_state, from_states, where=None, **values):
-        """Move numbers between states with one conditional UPDATE.
-
-        The WHERE clause on the current state is the lock: of two
-        transactions claiming the same number, the second one matches no row
-        (or fails to serialize) and so never takes it."""
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        columns = [table.state, table.write_date, table.write_uid]
-        params = [new_state, dt.datetime.now(),
-            Transaction().user]
-        for name, value in values.items():
-            columns.append(getattr(table, name))
-            params.append(value)
-        condition = table.state.in_(from_states)
-        if where is not None:
-            condition &= where(table)
-        count = 0
-        for sub_ids in grouped_slice(ids, 1000):
-            cursor.execute(*table.update(columns, params,
-                    where=SQL_OPERATORS['in'](table.id, list(sub_ids))
-                    & condition))
-            count += cursor.rowcount
-        cls._clear_cache_for(ids)
-        return count
-
-    @classmethod
-    def _clear_cache_for(cls, ids):
-        clear_cache(cls, ids)
-
-    @classmethod
     def reserve(cls, number, order, until):
         "Reserve one available number for a draft order, or raise"
-        if not cls._set_state([number.id], 'reserved', ['available'],
+        if not cls.transition_rows('reserved', [number.id],
                 reserved_order=order.id, reserved_until=until):
             raise NumberError(gettext(
                     'crm_telecom.msg_number_not_available',
@@ -139,13 +115,14 @@ class Number(ModelSQL, ModelView):
     @classmethod
     def release(cls, numbers):
         "Give reserved numbers back to the pool"
-        cls._set_state([n.id for n in numbers], 'available', ['reserved'],
+        cls.transition_rows('available', [n.id for n in numbers],
+            from_states=['reserved'],
             reserved_order=None, reserved_until=None)
 
     @classmethod
     def activate(cls, number, order):
         "Take a number reserved by the order into service, or raise"
-        if not cls._set_state([number.id], 'active', ['reserved'],
+        if not cls.transition_rows('active', [number.id],
                 where=lambda table: table.reserved_order == order.id,
                 reserved_order=None, reserved_until=None):
             raise NumberError(gettext(
@@ -155,19 +132,16 @@ class Number(ModelSQL, ModelView):
     @classmethod
     def cool(cls, numbers, days):
         until = Pool().get('ir.date').today() + dt.timedelta(days=days)
-        cls._set_state([n.id for n in numbers], 'cooling', ['active'],
+        cls.transition_rows('cooling', [n.id for n in numbers],
             cooling_until=until)
 
     @classmethod
     def release_cooled(cls):
         "Cron: numbers whose cooling period is over go back to the pool"
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
         today = Pool().get('ir.date').today()
-        cursor.execute(*table.update(
-                [table.state, table.cooling_until], ['available', None],
-                where=(table.state == 'cooling')
-                & (table.cooling_until <= today)))
+        cls.transition_rows('available', from_states=['cooling'],
+            where=lambda table: table.cooling_until <= today,
+            cooling_until=None)
 
     state_string = state.translated('state')
     grade_string = grade.translated('grade')

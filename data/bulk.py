@@ -136,6 +136,12 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
     n_numbers = subscribers + int(subscribers * number_spare)
     party_sequence = Party._code_sequence()
     account_sequence = Configuration(1).account_sequence
+    # with crm_billing's ledger the accounts open at zero and their balance
+    # is posted as an opening movement: the ledger writes every balance
+    try:
+        Movement = pool.get('telecom.account.movement')
+    except KeyError:
+        Movement = None
 
     parties = BulkWriter(Party, ['name', 'code', 'active', 'telecom_level',
             'credit_level', 'blacklisted', 'region', 'company'], ids=True)
@@ -185,8 +191,9 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
         identifiers.write([(pid, IDENTIFIER_TYPE, code, code, True)
                 for pid, code in zip(party_ids, codes)])
         account_ids = accounts.write([
-                (code, pid, payment_type, balance, limit, day, 'active',
-                    True, company)
+                (code, pid, payment_type,
+                    Decimal(0) if Movement else balance, limit, day,
+                    'active', True, company)
                 for code, pid, (payment_type, balance, limit, day) in zip(
                     reserve_codes(account_sequence, size), party_ids,
                     account_values)])
@@ -253,26 +260,11 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
         services.write(batch_v)
         if progress:
             progress('lines', min(start + BATCH, n_numbers), n_numbers)
-    _opening_movements(movements)
+    if Movement:
+        Movement.post({'account': account, 'kind': 'opening',
+                'amount': balance} for account, balance in movements)
     return _finish([parties, identifiers, accounts, numbers, lines,
             periods, services])
-
-
-def _opening_movements(movements):
-    """Each generated balance comes with the movement that explains it: a
-    balance is always the sum of its movements (crm_billing's ledger; the
-    core alone keeps no ledger); movements: [(account id, balance)]"""
-    try:
-        Movement = Pool().get('telecom.account.movement')
-    except KeyError:
-        return
-    now = dt.datetime.now()
-    writer = BulkWriter(Movement, ['account', 'date', 'kind', 'amount'])
-    for i in range(0, len(movements), BATCH):
-        writer.write([(account, now, 'payment' if balance > 0 else 'bill',
-                    balance)
-                for account, balance in movements[i:i + BATCH]])
-    writer.analyze()
 
 
 def _finish(writers):

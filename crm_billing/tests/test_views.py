@@ -1,8 +1,9 @@
-"Customer 360° view, subscriber plan history and the Excel bill"
+"Customer 360° view, subscriber plan history, the printed and Excel bill"
 import datetime as dt
 import io
 import logging
 import unittest
+import zipfile
 from contextlib import contextmanager
 from decimal import Decimal as D
 
@@ -22,6 +23,7 @@ from crm_telecom.tests.tools import (
     create_customer,
     create_payment,
     line_since,
+    load_chinese,
     usage,
 )
 
@@ -257,6 +259,82 @@ class ViewsTestCase(unittest.TestCase):
         prints = {k['report_name'] for k in Keyword.get_keyword(
                     'form_print', ('telecom.bill', -1))}
         self.assertIn('telecom.bill.xlsx', prints)
+        self.assertIn('telecom.bill', prints)
+
+    # --- the bill the customer receives (ODT) --------------------------
+
+    def odt_text(self, bills, language=None):
+        "The text of the printed bills, paragraph by paragraph"
+        BillReport = Pool().get('telecom.bill', type='report')
+        with Transaction().set_context(language=language or 'en'):
+            ext, content, direct_print, name = BillReport.execute(
+                [b.id for b in bills], {})
+        self.assertEqual(ext, 'odt')
+        with zipfile.ZipFile(io.BytesIO(content)) as odt:
+            self.assertEqual(odt.read('mimetype'),
+                b'application/vnd.oasis.opendocument.text')
+            tree = etree.fromstring(odt.read('content.xml'))
+        namespace = tree.nsmap['text']
+        return [''.join(p.itertext()) for p in tree.iter(
+                '{%s}p' % namespace, '{%s}h' % namespace)]
+
+    @with_transaction()
+    def test_bill_odt(self):
+        "The printed bill names the customer and explains every line"
+        pool = Pool()
+        Usage = pool.get('telecom.usage')
+        customer = create_customer(name="李小龙")
+        subscriber = self.line(customer=customer)
+        Usage.create([usage(subscriber, 'voice', at(3), duration=137 * 60)])
+        self.bill_cycle()
+        bill = self.bill_of(subscriber)
+        self.assertEqual(bill.amount, D('25.03'))
+
+        text = self.odt_text([bill])
+        self.assertIn("Monthly Bill", text)
+        self.assertIn("李小龙", text)
+        self.assertIn(bill.code, text)
+        self.assertIn(bill.account.rec_name, text)
+        for line in bill.lines:
+            self.assertIn(line.description, text)
+        voice, = [l for l in bill.lines if l.kind == 'voice']
+        self.assertTrue(voice.description.startswith(
+                "Voice beyond plan 37 min × 0.19 yuan = 7.03 yuan"))
+        # the total and what the account owes, in the suite's money format
+        self.assertEqual(text.count('25.03'), 3)
+        self.assertEqual(text.count('-25.03'), 1)
+        self.assertIn("Please pay the amount above by the due date to keep "
+            "your lines in service.", text)
+
+        # paid: the balance covers it
+        create_payment(subscriber.account, '30')
+        text = self.odt_text([bill])
+        self.assertIn('4.97', text)
+        self.assertIn("Your balance covers this bill: there is nothing more "
+            "to pay.", text)
+
+    @with_transaction()
+    def test_bill_odt_chinese(self):
+        "Bills print in the user's language or in the payer's, one by one"
+        Lang = Pool().get('ir.lang')
+        load_chinese('crm_billing')
+        english, = Lang.search([('code', '=', 'en')])
+        first = self.line('13800138010')
+        second = self.line('13800138011',
+            customer=create_customer(name="Bruce Lee", sequence=11,
+                lang=english.id))
+        self.bill_cycle()
+        bills = [self.bill_of(first), self.bill_of(second)]
+        text = self.odt_text(bills, language='zh_CN')
+        chinese_part = text[:text.index("Monthly Bill")]
+        self.assertEqual(text.count("月度账单"), 1)
+        for label in ["费用明细", "应缴金额", "账户余额", "缴费截止日"]:
+            self.assertIn(label, chinese_part)
+        self.assertIn("套餐月费 神州行 18元畅聊卡 = 18.00 元", chinese_part)
+        self.assertIn("Plan Fee 神州行 18元畅聊卡 = 18.00 yuan",
+            text[text.index("Monthly Bill"):])
+        self.assertEqual([t for t in text if t in {b.code for b in bills}],
+            [b.code for b in bills])
 
     # --- Excel bill ---------------------------------------------------
 

@@ -1,7 +1,6 @@
 "Payments, balances, dunning, suspension for arrears and restoration"
 import datetime as dt
 import functools
-import io
 import unittest
 from decimal import Decimal as D
 from unittest.mock import patch
@@ -26,6 +25,7 @@ from crm_telecom.tests.tools import (
     create_payment,
     order,
     setup_reference,
+    xlsx_report,
 )
 
 
@@ -645,10 +645,8 @@ class PaymentTestCase(unittest.TestCase):
 
     @scenario
     def test_arrears_xlsx(self):
-        import openpyxl
         pool = Pool()
         Account = pool.get('telecom.account')
-        Report = pool.get('telecom.arrears.list.xlsx', type='report')
         late = self.line()
         reminded = self.line(number='13800138333')
         create_bill(late.account, '99.90', days_ago(20))
@@ -656,10 +654,7 @@ class PaymentTestCase(unittest.TestCase):
         self.line(number='13800138444')
         Account.run_dunning()
 
-        ext, content, _, name = Report.execute([], {})
-        self.assertEqual(ext, 'xlsx')
-        sheet = openpyxl.load_workbook(io.BytesIO(content)).active
-        rows = list(sheet.iter_rows(values_only=True))
+        sheet, rows = xlsx_report('telecom.arrears.list.xlsx')
         self.assertIn('Arrears', rows[0][0])
         header = rows[2]
         data = rows[3:]
@@ -680,9 +675,7 @@ class PaymentTestCase(unittest.TestCase):
                     'region': None, 'payment_type': None}}, 'export')
         action, = result['actions']
         data = action[1]
-        ext, content, _, _ = Report.execute([], data)
-        sheet = openpyxl.load_workbook(io.BytesIO(content)).active
-        rows = list(sheet.iter_rows(values_only=True))
+        sheet, rows = xlsx_report('telecom.arrears.list.xlsx', data=data)
         self.assertIn('Reminder', rows[0][0])
         self.assertEqual([r[0] for r in rows[3:]], [reminded.account.code])
 

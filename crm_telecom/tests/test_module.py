@@ -1,5 +1,4 @@
 import datetime as dt
-import io
 import unittest
 
 from trytond.exceptions import UserError
@@ -24,6 +23,7 @@ from crm_telecom.tests.tools import (
     setup_company,
     setup_reference,
     valid_id,
+    xlsx_report,
 )
 
 
@@ -611,18 +611,12 @@ class CrmTelecomTestCase(ModuleTestCase):
     @with_transaction()
     def test_subscriber_list_xlsx(self):
         "The Excel subscriber list honours its filters"
-        import openpyxl
-        pool = Pool()
-        Report = pool.get('telecom.subscriber.list.xlsx', type='report')
         regions, brands, products = setup_reference()
         self.setup_line(number='13800138001')
         self.setup_line(customer=create_customer(name="王五", sequence=5),
             number='13800138002', plan=products["神州行 58元套餐"])
-        ext, content, _, name = Report.execute([], {
+        sheet, rows = xlsx_report('telecom.subscriber.list.xlsx', data={
                 'plan': products["神州行 58元套餐"].id, 'state': 'active'})
-        self.assertEqual(ext, 'xlsx')
-        sheet = openpyxl.load_workbook(io.BytesIO(content)).active
-        rows = list(sheet.iter_rows(values_only=True))
         self.assertIn("神州行 58元套餐", rows[0][0])
         self.assertEqual(rows[2][0], 'Number')
         data = rows[3:]

@@ -228,6 +228,18 @@ def line_since(since, number='13800138000', plan="神州行 18元畅聊卡",
     return subscriber
 
 
+def xlsx_report(name, ids=(), data=None):
+    "Run an Excel report: its sheet and its rows as tuples"
+    import io
+
+    import openpyxl
+    Report = Pool().get(name, type='report')
+    ext, content, _, _ = Report.execute(list(ids), data or {})
+    assert ext == 'xlsx', ext
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    return sheet, list(sheet.iter_rows(values_only=True))
+
+
 PASSWORD = 'secret-1234'
 
 
