@@ -109,6 +109,13 @@ class Account(DeactivableMixin, ModelSQL, ModelView):
                 values['code'] = sequence.get()
         return values
 
+    @classmethod
+    def copy(cls, records, default=None):
+        # a copy is a new record with a code of its own
+        default = default.copy() if default is not None else {}
+        default.setdefault('code', None)
+        return super().copy(records, default=default)
+
     def next_cycle_start(self, date):
         "First day of the bill cycle that follows date"
         start = date.replace(day=self.bill_cycle_day)

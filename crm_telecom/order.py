@@ -294,6 +294,13 @@ class Order(Workflow, ModelSQL, ModelView):
                         number=number.number, state=number.state_string))
 
     @classmethod
+    def copy(cls, records, default=None):
+        # a copy is a new record with a code of its own
+        default = default.copy() if default is not None else {}
+        default.setdefault('code', None)
+        return super().copy(records, default=default)
+
+    @classmethod
     def check_modification(cls, mode, orders, values=None, external=False):
         super().check_modification(
             mode, orders, values=values, external=external)

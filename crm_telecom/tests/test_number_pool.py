@@ -10,6 +10,7 @@ from trytond.transaction import Transaction
 from crm_telecom.tests.tools import (
     activation,
     create_customer,
+    setup_company,
     setup_reference,
 )
 
@@ -23,6 +24,7 @@ class NumberPoolTestCase(unittest.TestCase):
     def numbers(self, *values):
         "Numbers in the given (number, state, cooling until) rows"
         Number = Pool().get('telecom.number')
+        setup_company()
         return Number.create([{'number': n, 'state': s, 'cooling_until': c}
                 for n, s, c in values])
 
