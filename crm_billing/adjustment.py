@@ -2,6 +2,7 @@ import datetime as dt
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.modules.company.model import employee_field, set_employee
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.pyson import Eval
@@ -39,6 +40,10 @@ class Adjustment(AccountMoneyMixin, Workflow, ModelSQL, ModelView):
             ('refused', "Refused"),
             ], "State", required=True, readonly=True, sort=False)
     requested_by = fields.Many2One('res.user', "Requested By", readonly=True)
+    requested_employee = employee_field("Requested by Employee",
+        states=['waiting', 'approved', 'refused'])
+    approved_employee = employee_field("Approved by Employee",
+        states=['approved', 'refused'])
     approved_by = fields.Many2One('res.user', "Approved By", readonly=True)
     approved_at = fields.DateTime("Approved At", readonly=True)
     bill = fields.Many2One('telecom.bill', "Billed On", readonly=True,
@@ -106,6 +111,7 @@ class Adjustment(AccountMoneyMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     @ModelView.button
     @Workflow.transition('waiting')
+    @set_employee('requested_employee')
     def confirm(cls, adjustments):
         "Small amounts are approved at once, larger ones wait"
         Configuration = Pool().get('telecom.configuration')
@@ -118,6 +124,7 @@ class Adjustment(AccountMoneyMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     @ModelView.button
     @Workflow.transition('approved')
+    @set_employee('approved_employee')
     def approve(cls, adjustments, check_approver=True):
         user = Transaction().user
         if check_approver and user:

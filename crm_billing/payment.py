@@ -3,6 +3,7 @@ import datetime as dt
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.model.fields import SQL_OPERATORS
+from trytond.modules.company.model import employee_field, set_employee
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.pyson import Eval
@@ -44,8 +45,8 @@ PAYMENT_STATES = [
     ]
 # what the workflow itself writes once a payment is posted
 WORKFLOW_FIELDS = {
-    'state', 'posted_by', 'posted_at', 'reversal_reason', 'reversed_by',
-    'reversed_at',
+    'state', 'posted_by', 'posted_at', 'posted_employee', 'reversal_reason',
+    'reversed_by', 'reversed_at', 'reversed_employee',
     }
 
 _draft = Eval('state') != 'draft'
@@ -83,6 +84,10 @@ class Payment(AccountMoneyMixin, Workflow, ModelSQL, ModelView):
         "one transaction is credited only once per channel.")
     state = fields.Selection(PAYMENT_STATES, "State", required=True,
         readonly=True, sort=False)
+    posted_employee = employee_field("Posted by Employee",
+        states=['posted', 'reversed'])
+    reversed_employee = employee_field("Reversed by Employee",
+        states=['reversed'])
     posted_by = fields.Many2One('res.user', "Posted By", readonly=True,
         ondelete='RESTRICT')
     posted_at = fields.DateTime("Posted At", readonly=True)
@@ -273,6 +278,7 @@ class Payment(AccountMoneyMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     @ModelView.button
     @Workflow.transition('posted')
+    @set_employee('posted_employee')
     def post(cls, payments):
         """Credit the accounts; lines suspended for arrears whose debt is
         now cleared are restored in the same transaction"""
@@ -320,6 +326,7 @@ class Payment(AccountMoneyMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     @Workflow.transition('reversed')
+    @set_employee('reversed_employee')
     def _reverse(cls, payments, reason):
         pool = Pool()
         Movement = pool.get('telecom.account.movement')

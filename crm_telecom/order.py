@@ -5,6 +5,7 @@ from sql.aggregate import Count
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.model.fields import SQL_OPERATORS
+from trytond.modules.company.model import employee_field, set_employee
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
 from trytond.tools import grouped_slice
@@ -160,6 +161,8 @@ class Order(Workflow, ModelSQL, ModelView):
     failure_reason = fields.Text("Failure Reason", readonly=True,
         states={'invisible': Eval('state') != 'failed'})
     submitted_by = fields.Many2One('res.user', "Submitted By", readonly=True)
+    submitted_employee = employee_field("Submitted by Employee",
+        states=['submitted', 'provisioning', 'done', 'failed', 'cancelled'])
     submitted_at = fields.DateTime("Submitted At", readonly=True)
     done_at = fields.DateTime("Done At", readonly=True)
     type_string = type.translated('type')
@@ -329,6 +332,7 @@ class Order(Workflow, ModelSQL, ModelView):
 
     @classmethod
     @Workflow.transition('submitted')
+    @set_employee('submitted_employee')
     def _submit(cls, orders):
         cls.check_orders(orders)
         now = dt.datetime.now()

@@ -264,6 +264,9 @@ class SubscriberEvent(ModelSQL, ModelView):
         ondelete='SET NULL',
         help="Who asked for the change: the staff member who submitted "
         "the order, even when the network applied it later.")
+    employee = fields.Many2One('company.employee', "Employee",
+        readonly=True, ondelete='SET NULL',
+        help="The employee who asked for the change.")
     step = fields.Selection(EVENT_STEPS, "Applied By", readonly=True,
         help="Which step of the system carried the change out when "
         "nobody's click did.")
@@ -290,8 +293,13 @@ class SubscriberEvent(ModelSQL, ModelView):
         the system applied it on its own (the network's acknowledgement,
         a scheduled task: no user in the transaction), that step."""
         transaction = Transaction()
-        user = (order.submitted_by if order and order.submitted_by
-            else transaction.user or None)
+        if order and order.submitted_by:
+            user, employee = order.submitted_by, order.submitted_employee
+        elif transaction.user:
+            user = Pool().get('res.user')(transaction.user)
+            employee = user.employee
+        else:
+            user = employee = None
         step = transaction.context.get('telecom_event_step')
         if not step and not transaction.user:
             step = 'system'
@@ -299,5 +307,6 @@ class SubscriberEvent(ModelSQL, ModelView):
             date=dt.datetime.now(),
             from_state=from_state or subscriber.state,
             to_state=to_state or subscriber.state,
-            user=user, step=step, reason=reason, order=order,
+            user=user, employee=employee, step=step, reason=reason,
+            order=order,
             service=service)

@@ -10,6 +10,7 @@ from crm_telecom.tests.tools import (
     activation,
     create_customer,
     create_numbers,
+    create_staff,
     setup_reference,
 )
 
@@ -28,11 +29,8 @@ class EventHistoryTestCase(unittest.TestCase):
         and the step that applied it"""
         pool = Pool()
         Order = pool.get('telecom.order')
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
         regions, brands, products = setup_reference()
-        clerk, = User.create([{'login': 'clerk', 'groups': [('add', [
-                            ModelData.get_id('crm_telecom', 'group_clerk')])]}])
+        clerk = create_staff('clerk', 'group_clerk')
         number, = create_numbers('13800138000')
         order = activation(create_customer(), number, brands['SZX'],
             products["神州行 18元畅聊卡"])
@@ -46,8 +44,11 @@ class EventHistoryTestCase(unittest.TestCase):
         with Transaction().set_user(0), Transaction().set_context(
                 telecom_event_step='network'):
             Order.complete([Order(order.id)])
-        event, = Order(order.id).subscriber.events
+        order = Order(order.id)
+        self.assertEqual(order.submitted_employee, clerk.employee)
+        event, = order.subscriber.events
         self.assertEqual(event.user, clerk)
+        self.assertEqual(event.employee, clerk.employee)
         self.assertEqual(event.step, 'network')
 
     @with_transaction()

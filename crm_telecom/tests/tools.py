@@ -48,15 +48,23 @@ def setup_company(name=COMPANY):
 
 
 def create_staff(login, group, **values):
-    "A staff user of a role (crm_telecom.group_*) in the test company"
+    """A staff user of a role (crm_telecom.group_*) in the test company,
+    working as an employee of it"""
     pool = Pool()
     User = pool.get('res.user')
+    Employee = pool.get('company.employee')
+    Party = pool.get('party.party')
     ModelData = pool.get('ir.model.data')
     company = setup_company()
+    party, = Party.create([{'name': values.get('name', login)}])
+    employee, = Employee.create([{'party': party.id,
+                'company': company.id}])
     user, = User.create([{'login': login,
                 'groups': [('add', [ModelData.get_id('crm_telecom', group)])],
                 'companies': [('add', [company.id])],
                 'company': company.id,
+                'employees': [('add', [employee.id])],
+                'employee': employee.id,
                 **values}])
     return user
 
