@@ -1,5 +1,5 @@
-from trytond.tests.test_tryton import load_doc_tests
+from crm_telecom.tests.tools import scenario_tests
 
 
-def load_tests(*args, **kwargs):
-    return load_doc_tests(__name__, __file__, *args, **kwargs)
+def load_tests(loader, tests, pattern):
+    return scenario_tests(__name__, __file__, loader, tests, pattern)

@@ -291,3 +291,21 @@ def load_chinese(*modules):
     for module in modules:
         Translation.translation_import('zh_CN', module,
             os.path.join(root, module, 'locale', 'zh_CN.po'))
+
+
+def scenario_tests(name, path, loader, tests, pattern):
+    """The module's scenario doctests (tests/scenario_*.rst), each on a new
+    database: the unit test classes run before them in the same process
+    leave theirs behind, which a doctest's activate_modules cannot restore
+    over on PostgreSQL"""
+    import unittest
+
+    from trytond.tests.test_tryton import drop_db, load_doc_tests
+    suite = load_doc_tests(name, path, loader, unittest.TestSuite(), pattern)
+    for test in suite:
+        def set_up(doc_test, set_up=test._dt_setUp):
+            drop_db()
+            set_up(doc_test)
+        test._dt_setUp = set_up
+    tests.addTests(suite)
+    return tests
