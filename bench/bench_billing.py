@@ -126,9 +126,9 @@ class Tryton:
 # ---------------------------------------------------------------- data
 
 def generate(tryton, args):
+    from crm_telecom.tests.reference import load_reference
     from data import bulk
     from data.demo import create_companies
-    from data.reference import load_reference
     started = time.perf_counter()
 
     def progress(stage, done, total):
@@ -691,9 +691,9 @@ def check_bills(uri, database, cycle, end, totals):
 # ---------------------------------------------------------------- import
 
 def usage_file(uri, database, start, days, rows, seed):
-    """A usage file as an operator sends it (data/usage_csv.py) for lines
+    """A usage file as an operator sends it (crm_billing/tests/usage_csv.py) for lines
     in service on every day it covers; returns its bytes"""
-    from data.usage_csv import COLUMNS, csv_bytes, generate_rows
+    from crm_billing.tests.usage_csv import COLUMNS, csv_bytes, generate_rows
     last = start + dt.timedelta(days=days - 1)
     with pg_connect(uri, database) as conn:
         numbers = [n for n, in conn.execute(

@@ -179,9 +179,9 @@ def run_generator(config_file, database, subscribers, seed):
                 stage, done, total, time.perf_counter() - started))
 
     with open_database(config_file, database) as transaction:
+        from crm_telecom.tests.reference import load_reference
         from data.bulk import generate
         from data.demo import create_companies
-        from data.reference import load_reference
         start = time.perf_counter()
         company = create_companies()['gd']
         transaction.set_context(company=company.id)

@@ -253,7 +253,7 @@ def create_billing(rng, today=None):
 
     from trytond.pool import Pool
 
-    from .usage_csv import csv_bytes, generate_rows
+    from crm_billing.tests.usage_csv import csv_bytes, generate_rows
     pool = Pool()
     Subscriber = pool.get('telecom.subscriber')
     Import = pool.get('telecom.usage.import')
@@ -334,8 +334,9 @@ def load(subscribers=400, seed=2026):
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
+    from crm_telecom.tests.reference import load_reference
+
     from .bulk import generate
-    from .reference import load_reference
     rng = random.Random(seed)
     ensure_configuration()
     companies = create_companies()

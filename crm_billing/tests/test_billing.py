@@ -401,35 +401,3 @@ class BillingTestCase(unittest.TestCase):
         with self.assertRaises(SQLConstraintError) as cm:
             Bill.write([second], {'code': first.code})
         self.assertEqual(cm.exception.message, message)
-
-    @with_transaction()
-    def test_generated_then_client(self):
-        """Lines sold in the client after the generator ran are billed
-        with codes of their own, next to the generated ones"""
-        from data.bulk import generate, generate_usage
-        pool = Pool()
-        Bill = pool.get('telecom.bill')
-        Usage = pool.get('telecom.usage')
-        Movement = pool.get('telecom.account.movement')
-        setup_reference()
-        generate(30, seed=4, cycle_day=CYCLE.day, today=dt.date(2026, 12, 1))
-        self.assertEqual(generate_usage(300, CYCLE, seed=4),
-            {'telecom_usage': 300})
-        subscriber = self.line()
-        self.bill_cycle()
-        codes = [b.code for b in Bill.search([])]
-        self.assertEqual(len(codes), 21)
-        self.assertEqual(len(set(codes)), 21)
-        self.assertIn(self.bill_of(subscriber).code, codes)
-        self.assertEqual(Usage.search_count([('bill_line', '=', None)]), 0)
-        Movement.check_balances()
-
-    @with_transaction()
-    def test_generated_balances_have_movements(self):
-        "The demo and bench generator keeps every balance explained"
-        from data.bulk import generate
-        Movement = Pool().get('telecom.account.movement')
-        setup_reference()
-        generate(60, seed=3)
-        self.assertTrue(Movement.search_count([]))
-        Movement.check_balances()

@@ -8,6 +8,7 @@ from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
 
 from crm_billing.exceptions import UsageImportError
+from crm_billing.tests.usage_csv import COLUMNS, csv_bytes, generate_rows
 from crm_billing.usage_file import detect_encoding
 from crm_telecom.tests.tools import (
     activation,
@@ -16,7 +17,6 @@ from crm_telecom.tests.tools import (
     load_chinese,
     setup_reference,
 )
-from data.usage_csv import COLUMNS, csv_bytes, generate_rows
 
 SINCE = dt.date(2026, 10, 1)
 

@@ -29,48 +29,6 @@ class CodesTestCase(unittest.TestCase):
     def setUpClass(cls):
         activate_module('crm_telecom')
 
-    def generate(self, subscribers=30):
-        from data.bulk import generate
-        setup_reference()
-        return generate(subscribers, seed=5)
-
-    @with_transaction()
-    def test_account_after_generator(self):
-        "An account created after the generator gets a code of its own"
-        pool = Pool()
-        Account = pool.get('telecom.account')
-        Party = pool.get('party.party')
-        self.generate()
-        generated = {a.code for a in Account.search([])}
-        self.assertEqual(len(generated), 20)
-        payer, = Party.search([], limit=1)
-        account = create_account(payer)
-        self.assertTrue(account.code.startswith('A'))
-        self.assertNotIn(account.code, generated)
-        party = create_customer(name="李四")
-        self.assertNotIn(party.code,
-            {p.code for p in Party.search([('id', '!=', party.id)])})
-
-    @with_transaction()
-    def test_generator_moves_sequences(self):
-        "The generator leaves the code sequences past what it wrote"
-        pool = Pool()
-        Configuration = pool.get('telecom.configuration')
-        Account = pool.get('telecom.account')
-        Party = pool.get('party.party')
-        setup_reference()
-        before = Configuration(1).account_sequence.number_next
-        parties_before = Party._code_sequence().number_next
-        self.generate()
-        self.assertEqual(Configuration(1).account_sequence.number_next,
-            before + 20)
-        self.assertEqual(max(a.code for a in Account.search([])),
-            'A%09d' % (before + 19))
-        self.assertEqual(Party._code_sequence().number_next,
-            parties_before + 20)
-        self.assertEqual(max(int(p.code) for p in Party.search([])),
-            parties_before + 19)
-
     @with_transaction()
     def test_account_code_unique(self):
         "The database refuses a second account with a code (said in Chinese)"

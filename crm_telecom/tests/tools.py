@@ -71,7 +71,7 @@ def create_staff(login, group, **values):
 
 def setup_reference():
     "Regions, brands and products from the suite's reference data"
-    from data.reference import load_reference
+    from crm_telecom.tests.reference import load_reference
     setup_company()
     regions, brands, products = load_reference()
     return regions, brands, products

@@ -1,6 +1,6 @@
 """Usage record files as operators exchange them (CSV).
 
-    python -m data.usage_csv OUT.csv --numbers 13800138000,13900139000 \\
+    python -m crm_billing.tests.usage_csv OUT.csv --numbers 13800138000,13900139000 \\
         --start 2026-11-01 --end 2026-11-30 --rows 100000 [--encoding gbk]
 
 `generate_rows` draws a realistic mix of calls, messages and data sessions
