@@ -1,6 +1,9 @@
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
+
+from crm_telecom.company import company_currency
 
 from .exceptions import UsageImportError
 
@@ -26,7 +29,10 @@ class Usage(ModelSQL, ModelView):
     volume = fields.Integer("Volume (KB)", readonly=True)
     units = fields.Integer("Units", required=True, readonly=True,
         help="What rating counts: started minutes, messages or KB.")
-    charge = fields.Numeric("Pre-Rated Charge", digits=(16, 2),
+    currency = fields.Function(fields.Many2One('currency.currency',
+            "Currency"), 'on_change_with_currency')
+    charge = Monetary("Pre-Rated Charge", currency='currency',
+        digits='currency',
         readonly=True, help="Set when the record arrived already rated.")
     source_key = fields.Char("Source Key", required=True, readonly=True,
         help="Record identity in the exchanged files: a re-import skips it.")
@@ -61,6 +67,11 @@ class Usage(ModelSQL, ModelView):
     @classmethod
     def default_roaming(cls):
         return False
+
+    @fields.depends('subscriber', '_parent_subscriber.company')
+    def on_change_with_currency(self, name=None):
+        if self.subscriber:
+            return company_currency(self.subscriber.company)
 
     def get_billed(self, name):
         return self.bill_line is not None

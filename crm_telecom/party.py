@@ -6,6 +6,7 @@ from sql.aggregate import Count, Sum
 
 from trytond.i18n import gettext
 from trytond.model import fields
+from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
@@ -13,7 +14,7 @@ from trytond.tools.domain_inversion import is_leaf
 from trytond.transaction import Transaction
 
 from . import identity
-from .company import default_company
+from .company import company_currency, default_company
 from .exceptions import (
     CustomerEraseError,
     IdentityError,
@@ -176,8 +177,11 @@ class Party(metaclass=PoolMeta):
         'get_subscriber_events')
     line_count = fields.Function(fields.Integer("Live Lines"),
         'get_line_count')
-    total_balance = fields.Function(
-        fields.Numeric("Total Balance", digits=(16, 2)), 'get_total_balance')
+    telecom_currency = fields.Function(fields.Many2One('currency.currency',
+            "Currency"), 'on_change_with_telecom_currency')
+    total_balance = fields.Function(Monetary("Total Balance",
+            currency='telecom_currency', digits='telecom_currency'),
+        'get_total_balance')
 
     @classmethod
     def validate_fields(cls, parties, field_names):
@@ -372,6 +376,10 @@ class Party(metaclass=PoolMeta):
                     group_by=[subscriber.customer]))
             result.update(dict(cursor))
         return result
+
+    @fields.depends('company')
+    def on_change_with_telecom_currency(self, name=None):
+        return company_currency(self.company)
 
     @classmethod
     def get_total_balance(cls, parties, name):
