@@ -340,7 +340,8 @@ class ProvisioningRequest(ModelSQL, ModelView):
         clear_cache(cls, ids)
         return count
 
-    def _acknowledged(self, now, response, **values):
+    def _acknowledged(self, now, response, step='network', **values):
+        "The order is applied by step, as asked by its submitter"
         pool = Pool()
         Order = pool.get('telecom.order')
         if not self._set_state([self], 'done', OPEN_STATES,
@@ -348,8 +349,12 @@ class ProvisioningRequest(ModelSQL, ModelView):
                 response=_short(response), **values):
             return False
         if self.channel == 'network' and self.order:
-            Order.complete([o for o in [self.order]
-                    if o.state == 'provisioning'])
+            # whoever runs this (the clerk's task, an operator's Send Now,
+            # the route's network user), the line's history says what
+            # applied the change
+            with Transaction().set_context(telecom_event_step=step):
+                Order.complete([o for o in [self.order]
+                        if o.state == 'provisioning'])
         return True
 
     def _refused(self, now, message, response, **values):
@@ -536,7 +541,8 @@ class ProvisioningRequest(ModelSQL, ModelView):
             return
         url = self._endpoint(configuration)
         if not url:
-            self._acknowledged(now, LOCAL)
+            # the endpoint was removed meanwhile: no network was asked
+            self._acknowledged(now, LOCAL, step='system')
             return
         try:
             response = http.post(url, json=self.get_payload(),

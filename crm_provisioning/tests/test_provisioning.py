@@ -1,4 +1,4 @@
-"""The provisioning and SMS outbox against the local endpoint simulator.
+"""The provisioning and SMS outbox against a fake endpoint (endpoint.py).
 
 One database for the class: tests decorated with with_transaction() roll
 back and run the queue's tasks themselves, synchronously; the worker tests
@@ -40,7 +40,8 @@ from crm_telecom.tests.tools import (
     setup_company,
     setup_reference,
 )
-from data.simulator import Simulator
+
+from .endpoint import Endpoint
 
 PLAN = "神州行 18元畅聊卡"
 PASSWORD = 'secret-1234'
@@ -65,8 +66,8 @@ class ProvisioningTestCase(RouteTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.simulator = Simulator().start()
-        cls.addClassCleanup(cls.simulator.stop)
+        cls.endpoint = Endpoint().start()
+        cls.addClassCleanup(cls.endpoint.stop)
 
     @classmethod
     def setUpDatabase(cls):
@@ -101,17 +102,17 @@ class ProvisioningTestCase(RouteTestCase):
 
     def setUp(self):
         super().setUp()
-        self.simulator.reset()
+        self.endpoint.reset()
 
     # --- helpers ----------------------------------------------------------
 
     def configure(self, url=False, sms_url=False, **values):
-        "Endpoints: True = the simulator, False = none (local)"
+        "Endpoints: True = the fake endpoint, False = none (local)"
         Configuration = Pool().get('telecom.configuration')
         configuration = Configuration(1)
         configuration.provisioning_url = (
-            self.simulator.provision_url if url else None)
-        configuration.sms_url = self.simulator.sms_url if sms_url else None
+            self.endpoint.provision_url if url else None)
+        configuration.sms_url = self.endpoint.sms_url if sms_url else None
         configuration.request_timeout = values.get('request_timeout', 2.0)
         configuration.max_attempts = values.get('max_attempts', 6)
         configuration.retry_delay = values.get('retry_delay', 30)
@@ -180,6 +181,9 @@ class ProvisioningTestCase(RouteTestCase):
         self.assertEqual(payload['iccid'], activate.iccid)
         self.assertEqual(payload['plan']['name'], PLAN)
         self.assertEqual(payload['services'], [])
+        # the submitter's click applied it, no system step
+        self.assertEqual([(e.user.id, e.step) for e in subscriber.events],
+            [(Transaction().user, None)])
 
         add, request = self.add_service(subscriber, "彩铃")
         self.assertEqual(add.state, 'done')
@@ -205,7 +209,7 @@ class ProvisioningTestCase(RouteTestCase):
         Order.submit([transfer])
         self.assertEqual(transfer.state, 'done')
         self.assertEqual(Request.search([('order', '=', transfer.id)]), [])
-        self.assertEqual(self.simulator.received, [])
+        self.assertEqual(self.endpoint.received, [])
         # nothing to send, nothing queued
         self.assertEqual(Queue.search_count([]), tasks)
 
@@ -223,7 +227,7 @@ class ProvisioningTestCase(RouteTestCase):
         self.assertEqual(add.state, 'provisioning')
         self.assertEqual(request.state, 'pending')
         self.assertEqual(subscriber.services, ())
-        self.assertEqual(self.simulator.received, [])
+        self.assertEqual(self.endpoint.received, [])
         task = self.task(request)
         self.assertEqual(list(task.data['instances']), [request.id])
         self.assertIsNone(task.scheduled_at)
@@ -237,13 +241,31 @@ class ProvisioningTestCase(RouteTestCase):
         self.assertEqual(add.state, 'done')
         service, = subscriber.services
         self.assertEqual(service.product, add.service)
-        received, = self.simulator.received
+        received, = self.endpoint.received
         self.assertEqual(received['key'], request.idempotency_key)
         self.assertEqual(received['body'], request.get_payload())
         self.assertIn('SIM', request.response)
         self.assertIsNotNone(Queue(task.id).finished_at)
         # done: no further task
         self.assertEqual(request.queue_task, task.id)
+        event, = self.events(add)
+        self.assertEqual((event.user.id, event.step),
+            (Transaction().user, 'network'))
+
+    @with_transaction()
+    def test_endpoint_removed(self):
+        "Removed before the task runs: acknowledged locally, by the system"
+        pool = Pool()
+        Request = pool.get('telecom.provisioning.request')
+        subscriber = self.setup_line()
+        self.configure(url=True)
+        add, request = self.add_service(subscriber)
+        self.configure()
+        Request.send([request])
+        self.assertEqual((request.state, request.response), ('done', 'local'))
+        self.assertEqual(add.state, 'done')
+        self.assertEqual([e.step for e in self.events(add)], ['system'])
+        self.assertEqual(self.endpoint.received, [])
 
     @with_transaction()
     def test_activation_with_services(self):
@@ -267,7 +289,7 @@ class ProvisioningTestCase(RouteTestCase):
 
         Request.send([request])
         self.assertEqual(activate.state, 'done')
-        received, = self.simulator.received
+        received, = self.endpoint.received
         self.assertEqual(received['body']['plan']['name'], PLAN)
         subscriber = activate.subscriber
         self.assertEqual(subscriber.state, 'active')
@@ -290,7 +312,7 @@ class ProvisioningTestCase(RouteTestCase):
         subscriber = self.setup_line()
         self.configure(url=True)
         add, request = self.add_service(subscriber)
-        self.simulator.fail(3)
+        self.endpoint.fail(3)
 
         now = dt.datetime(2030, 1, 1, 8, 0)
         for attempts, delay in [(1, 30), (2, 60), (3, 120)]:
@@ -307,9 +329,9 @@ class ProvisioningTestCase(RouteTestCase):
             self.assertTrue(close(task.scheduled_at,
                     dt.datetime.now() + delay))
             # a task that comes early (a duplicate) sends nothing
-            received = len(self.simulator.received)
+            received = len(self.endpoint.received)
             Request.send([request], now=now + delay / 2)
-            self.assertEqual(len(self.simulator.received), received)
+            self.assertEqual(len(self.endpoint.received), received)
             self.assertEqual(request.queue_task, task.id)
             now += delay
 
@@ -322,10 +344,10 @@ class ProvisioningTestCase(RouteTestCase):
             [add.service])
         self.assertEqual([e.type for e in self.events(add)],
             ['add_service'])
-        keys = {r['key'] for r in self.simulator.received}
+        keys = {r['key'] for r in self.endpoint.received}
         self.assertEqual(keys, {request.idempotency_key})
-        self.assertEqual(len(self.simulator.received), 4)
-        self.assertEqual(len(self.simulator.executed), 1)
+        self.assertEqual(len(self.endpoint.received), 4)
+        self.assertEqual(len(self.endpoint.executed), 1)
 
     @with_transaction()
     def test_dead_request(self):
@@ -336,7 +358,7 @@ class ProvisioningTestCase(RouteTestCase):
         subscriber = self.setup_line()
         self.configure(url=True, max_attempts=3)
         add, request = self.add_service(subscriber)
-        self.simulator.fail(100)
+        self.endpoint.fail(100)
         first = request.queue_task
 
         now = dt.datetime.now().replace(microsecond=0)
@@ -352,7 +374,7 @@ class ProvisioningTestCase(RouteTestCase):
         self.assertEqual(len(pool.get('ir.queue').search([
                         ('name', '=', QUEUE), ('id', '>=', first)])), 3)
         Request.send([request], now=now + dt.timedelta(days=1))
-        self.assertEqual(len(self.simulator.received), 3)
+        self.assertEqual(len(self.endpoint.received), 3)
 
         billing, = User.search([('login', '=', 'billing')])
         notifications = Transaction().user_notifications
@@ -365,7 +387,7 @@ class ProvisioningTestCase(RouteTestCase):
         self.assertIn('503', notification.description)
 
         # a billing operator sends it again once the network is back
-        self.simulator.reset()
+        self.endpoint.reset()
         Request.retry([request])
         self.assertEqual((request.state, request.attempts),
             ('pending', 0))
@@ -382,7 +404,7 @@ class ProvisioningTestCase(RouteTestCase):
         subscriber = self.setup_line()
         self.configure(url=True)
         add, request = self.add_service(subscriber)
-        self.simulator.fail(1)
+        self.endpoint.fail(1)
         Request.send([request])
         self.assertEqual((request.state, request.attempts), ('pending', 1))
         scheduled = request.queue_task
@@ -392,7 +414,7 @@ class ProvisioningTestCase(RouteTestCase):
         # the scheduled task comes later and finds nothing to do
         Request.send([request], now=dt.datetime.now() + dt.timedelta(
                 seconds=30))
-        self.assertEqual(len(self.simulator.received), 2)
+        self.assertEqual(len(self.endpoint.received), 2)
         self.assertEqual(request.queue_task, scheduled)
 
     @with_transaction()
@@ -410,7 +432,7 @@ class ProvisioningTestCase(RouteTestCase):
                 Transaction().set_context(_check_access=True):
             with self.assertRaises(AccessButtonError):
                 Request.send_now([Request(request.id)])
-        self.assertEqual(self.simulator.received, [])
+        self.assertEqual(self.endpoint.received, [])
         with Transaction().set_user(billing.id), \
                 Transaction().set_context(_check_access=True):
             Request.send_now([Request(request.id)])
@@ -424,7 +446,7 @@ class ProvisioningTestCase(RouteTestCase):
         subscriber = self.setup_line()
         self.configure(url=True)
         add, request = self.add_service(subscriber)
-        self.simulator.refuse(1)
+        self.endpoint.refuse(1)
         Request.send([request])
         self.assertEqual(request.state, 'dead')
         self.assertEqual(add.state, 'failed')
@@ -440,19 +462,19 @@ class ProvisioningTestCase(RouteTestCase):
         subscriber = self.setup_line()
         self.configure(url=True, request_timeout=0.2)
         add, request = self.add_service(subscriber)
-        self.simulator.delay(0.6)
+        self.endpoint.delay(0.6)
         Request.send([request])
         self.assertEqual(request.state, 'pending')
         self.assertEqual(request.attempts, 1)
         self.assertIn('Timeout', request.last_error)
         self.assertEqual(add.state, 'provisioning')
 
-        self.simulator.delay(0)
+        self.endpoint.delay(0)
         Request.send([request], now=request.next_attempt_at)
         self.assertEqual(request.state, 'done')
         self.assertEqual(add.state, 'done')
-        self.assertEqual(len(self.simulator.received), 2)
-        self.assertEqual(len(self.simulator.executed), 1)
+        self.assertEqual(len(self.endpoint.received), 2)
+        self.assertEqual(len(self.endpoint.executed), 1)
         self.assertEqual(len(subscriber.services), 1)
 
     @with_transaction()
@@ -466,18 +488,18 @@ class ProvisioningTestCase(RouteTestCase):
             suspension_reason='customer_request')
         pool.get('telecom.order').submit([suspend])
         request, = Request.search([('order', '=', suspend.id)])
-        self.simulator.twice()
+        self.endpoint.twice()
         Request.send([request])
         self.assertEqual(request.state, 'done')
         self.assertEqual(suspend.state, 'done')
         self.assertEqual(subscriber.state, 'suspended')
         response = request.response
 
-        callback, = self.simulator.callbacks
-        self.assertEqual(callback['body']['idempotency_key'],
+        callback, = self.endpoint.callbacks
+        self.assertEqual(callback['idempotency_key'],
             request.idempotency_key)
         self.assertEqual(Request.acknowledge(request.idempotency_key,
-                'done', callback['body']['message']), 'done')
+                'done', callback['message']), 'done')
         self.assertEqual(request.response, response)
         self.assertEqual([e.type for e in self.events(suspend)],
             ['suspend'])
@@ -492,7 +514,7 @@ class ProvisioningTestCase(RouteTestCase):
         subscriber = self.setup_line()
         self.configure(url=True, max_attempts=2)
         add, request = self.add_service(subscriber)
-        self.simulator.asynchronous()
+        self.endpoint.asynchronous()
         now = dt.datetime.now().replace(microsecond=0)
         Request.send([request], now=now)
         self.assertEqual(request.state, 'sent')
@@ -508,9 +530,9 @@ class ProvisioningTestCase(RouteTestCase):
         now += dt.timedelta(seconds=30)
         Request.send([request], now=now)
         self.assertEqual((request.state, request.attempts), ('sent', 1))
-        self.assertEqual(len(self.simulator.executed), 1)
+        self.assertEqual(len(self.endpoint.executed), 1)
 
-        callback = self.simulator.callbacks[0]['body']
+        callback = self.endpoint.callbacks[0]
         self.assertEqual(callback['idempotency_key'], request.idempotency_key)
         self.assertEqual(
             Request.acknowledge(request.idempotency_key, 'done'), 'done')
@@ -541,7 +563,7 @@ class ProvisioningTestCase(RouteTestCase):
         Order.fail([remove], reason="customer changed their mind")
         Request.send([request])
         self.assertEqual(request.state, 'cancelled')
-        self.assertEqual(self.simulator.received, [])
+        self.assertEqual(self.endpoint.received, [])
         # nor can a dead request of a failed order start again
         Request._set_state([request], 'dead', ['cancelled'])
         with self.assertRaises(ProvisioningError):
@@ -579,7 +601,7 @@ class ProvisioningTestCase(RouteTestCase):
         self.assertEqual({m.state for m in messages}, {'done'})
         number = subscriber.number.number
         self.assertEqual(
-            [(r['kind'], r['body']) for r in self.simulator.received],
+            [(r['kind'], r['body']) for r in self.endpoint.received],
             [('sms', {'to': number, 'text': texts[0],
                         'event': 'bill_issued'}),
                 ('sms', {'to': number, 'text': texts[1],
@@ -711,7 +733,7 @@ class ProvisioningTestCase(RouteTestCase):
     def test_worker_backoff(self):
         "The queue runs each attempt when it is due, not before"
         add_id, request_id = self.setup_committed()
-        self.simulator.fail(3)
+        self.endpoint.fail(3)
         for attempts, delay in [(1, 30), (2, 60), (3, 120)]:
             self.assertEqual(self.run_queue(), 1)
             self.assertEqual(self.state(request_id),
@@ -722,8 +744,8 @@ class ProvisioningTestCase(RouteTestCase):
             self.later(10)
         self.assertEqual(self.run_queue(), 1)
         self.assertEqual(self.state(request_id), ('done', 3, 'done', 1))
-        self.assertEqual(len(self.simulator.received), 4)
-        self.assertEqual(len(self.simulator.executed), 1)
+        self.assertEqual(len(self.endpoint.received), 4)
+        self.assertEqual(len(self.endpoint.executed), 1)
 
     def test_worker_crash(self):
         """A worker killed after the endpoint executed the request loses
@@ -740,7 +762,7 @@ class ProvisioningTestCase(RouteTestCase):
         with mock.patch('requests.post', post_then_crash):
             with self.assertRaises(Crash):
                 run_task(DB_NAME, task_id)
-        self.assertEqual(len(self.simulator.executed), 1)
+        self.assertEqual(len(self.endpoint.executed), 1)
         self.assertEqual(self.state(request_id),
             ('pending', 0, 'provisioning', 0))
         # the task is taken and never finished: no worker runs it again
@@ -759,9 +781,9 @@ class ProvisioningTestCase(RouteTestCase):
             self.assertEqual(request.order.state, 'done')
             self.assertEqual(len(self.events(request.order)), 1)
             key = request.idempotency_key
-        self.assertEqual([r['key'] for r in self.simulator.received],
+        self.assertEqual([r['key'] for r in self.endpoint.received],
             [key, key])
-        self.assertEqual(list(self.simulator.executed), [key])
+        self.assertEqual(list(self.endpoint.executed), [key])
         # and nothing more to do
         self.requeue(10)
         self.assertEqual(self.run_queue(), 0)
@@ -794,13 +816,13 @@ class ProvisioningTestCase(RouteTestCase):
         # both tasks run: the request goes once
         self.assertEqual(self.run_queue(), 2)
         self.assertEqual(self.state(request_id), ('done', 0, 'done', 1))
-        self.assertEqual(len(self.simulator.received), 1)
+        self.assertEqual(len(self.endpoint.received), 1)
 
     def test_worker_dead_notifies(self):
         "A request given up by a task leaves a notification for billing"
         pool = Pool(DB_NAME)
         add_id, request_id = self.setup_committed(max_attempts=1)
-        self.simulator.fail(1)
+        self.endpoint.fail(1)
         self.assertEqual(self.run_queue(), 1)
         with Transaction().start(DB_NAME, 0):
             Request = pool.get('telecom.provisioning.request')
@@ -832,7 +854,7 @@ class ProvisioningTestCase(RouteTestCase):
         with Transaction().start(DB_NAME, 0):
             request = pool.get('telecom.provisioning.request')(request_id)
             self.assertEqual(request.last_error, "不能办理")
-        self.assertEqual(len(self.simulator.executed), 1)
+        self.assertEqual(len(self.endpoint.executed), 1)
 
     @unittest.skipUnless(backend.name == 'postgresql',
         "row locks need PostgreSQL")
@@ -852,11 +874,11 @@ class ProvisioningTestCase(RouteTestCase):
                 args=(DB_NAME, task_id))
             worker.start()
             worker.join(60)
-            self.assertEqual(self.simulator.received, [])
+            self.assertEqual(self.endpoint.received, [])
         # Tryton's worker put the task back for a little later
         self.later(3600)
         self.assertEqual(self.run_queue(), 1)
-        self.assertEqual(len(self.simulator.received), 1)
+        self.assertEqual(len(self.endpoint.received), 1)
         self.assertEqual(self.state(request_id)[0], 'done')
 
     # --- the server and its worker ----------------------------------------
@@ -886,9 +908,9 @@ class ProvisioningTestCase(RouteTestCase):
     def order_state(self, order_id):
         with Transaction().start(DB_NAME, 0):
             order = Pool(DB_NAME).get('telecom.order')(order_id)
-            user = order.subscriber.events[0].user
+            event = order.subscriber.events[0]
             return (order.state, len(order.subscriber.services),
-                user.login if user else None)
+                event.user.login if event.user else None, event.step)
 
     def test_client_submit(self):
         """A clerk's Submit in the client: the network has the request when
@@ -902,8 +924,10 @@ class ProvisioningTestCase(RouteTestCase):
                 'params': [[order_id], {}], 'id': 1})
         self.assertEqual(response.status_code, 200, response.data)
         self.assertIsNone(json.loads(response.data).get('error'))
-        self.assertEqual(len(self.simulator.executed), 1)
-        self.assertEqual(self.order_state(order_id), ('done', 1, 'clerk'))
+        self.assertEqual(len(self.endpoint.executed), 1)
+        # the server's task applied it for the clerk
+        self.assertEqual(self.order_state(order_id),
+            ('done', 1, 'clerk', 'network'))
 
     @unittest.skipUnless(backend.name == 'postgresql',
         "trytond-worker listens to PostgreSQL")
@@ -942,7 +966,7 @@ class ProvisioningTestCase(RouteTestCase):
         # the first one waits for the worker to start
         submit(self.draft_add_service())
         self.assertLess(submit(self.draft_add_service()), 5)
-        self.assertEqual(len(self.simulator.executed), 2)
+        self.assertEqual(len(self.endpoint.executed), 2)
 
     # --- the acknowledgement route ----------------------------------------
 
@@ -953,15 +977,18 @@ class ProvisioningTestCase(RouteTestCase):
         url = '/%s/crm_telecom/provisioning/ack' % self.db_name
 
         def setup():
+            User = pool.get('res.user')
             lines = [self.setup_line(), self.setup_line()]
             self.configure(url=True)
-            orders = [self.add_service(line, name)
-                for line, name in zip(lines, ["彩铃", "手机报"])]
+            clerk, = User.search([('login', '=', 'clerk')])
+            with Transaction().set_user(clerk.id):
+                orders = [self.add_service(line, name)
+                    for line, name in zip(lines, ["彩铃", "手机报"])]
             return [(o.id, r.id, r.idempotency_key) for o, r in orders]
         (done_id, _, done_key), (failed_id, _, failed_key) = (
             self.committed(setup))
         self.addCleanup(self.committed, self.clean_outbox)
-        self.simulator.asynchronous()
+        self.endpoint.asynchronous()
         self.assertEqual(self.run_queue(), 2)
 
         def order_state(order_id):
@@ -986,8 +1013,8 @@ class ProvisioningTestCase(RouteTestCase):
         self.assertEqual(ack('no-such-key').status_code, 404)
         self.assertEqual(order_state(done_id)[0], 'provisioning')
 
-        callbacks = {c['body']['idempotency_key']: c['body']
-            for c in self.simulator.callbacks}
+        callbacks = {c['idempotency_key']: c
+            for c in self.endpoint.callbacks}
         self.assertEqual(set(callbacks), {done_key, failed_key})
         body = callbacks[done_key]
         response = ack(done_key, body['status'], message=body['message'])
@@ -1001,8 +1028,10 @@ class ProvisioningTestCase(RouteTestCase):
         self.assertEqual(order_state(done_id), ('done', 1, None))
         with Transaction().start(DB_NAME, 0):
             order = pool.get('telecom.order')(done_id)
-            self.assertEqual(len(self.events(order)), 1)
-            self.assertEqual(self.events(order)[0].user.login, 'network')
+            # the network's user delivered it; the clerk asked for it
+            event, = self.events(order)
+            self.assertEqual((event.user.login, event.step),
+                ('clerk', 'network'))
 
         response = ack(failed_key, 'failed', message="号码不支持该业务")
         self.assertEqual(json.loads(response.data)['state'], 'dead')
