@@ -15,7 +15,7 @@ from trytond.tests.test_tryton import (
 from trytond.transaction import Transaction
 
 from crm_billing.exceptions import BalanceError, PaymentError
-from crm_dunning import dunning
+from crm_dunning import sms
 from crm_telecom.tests.tools import (
     activation,
     create_account,
@@ -69,12 +69,12 @@ class PaymentTestCase(unittest.TestCase):
         super().setUp()
         # every SMS the dunning sends, whether or not an outbox exists
         self.messages = []
-        real = dunning.notify
+        real = sms.notify
 
         def record(messages):
             self.messages.extend(messages)
             return real(messages)
-        patcher = patch.object(dunning, 'notify', side_effect=record)
+        patcher = patch.object(sms, 'notify', side_effect=record)
         patcher.start()
         self.addCleanup(patcher.stop)
 
