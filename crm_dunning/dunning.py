@@ -117,6 +117,9 @@ class Dunning(AccountMoneyMixin, BulkWorkflow, ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        # access per role of its own (dunning.xml), not that of whoever
+        # reads the account; the company record rule stays
+        cls.__access__.discard('account')
         t = cls.__table__()
         cls._sql_constraints += [
             # cleared_date rather than state: a condition without
@@ -259,7 +262,8 @@ class Dunning(AccountMoneyMixin, BulkWorkflow, ModelSQL, ModelView):
                         })
             if len(placed) == len(lines.get(dunning.account.id, [])):
                 # every line it suspended, in this run or an earlier one
-                suspended = [o.subscriber for o in dunning.orders] + placed
+                earlier = sorted(dunning.orders, key=lambda o: o.id)
+                suspended = [o.subscriber for o in earlier] + placed
                 texts[dunning] = '\n'.join(
                     dunning._suspension_text(l) for l in suspended) or None
         Account._run_orders(orders)
