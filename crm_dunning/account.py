@@ -58,9 +58,8 @@ class Account(metaclass=PoolMeta):
 
     @classmethod
     def copy(cls, accounts, default=None):
-        # a copy starts with no debt
+        # a copy starts with no debt (readonly dunnings are not copied)
         default = default.copy() if default is not None else {}
-        default.setdefault('dunnings', None)
         default.setdefault('dunning_stage', None)
         default.setdefault('overdue_since', None)
         return super().copy(accounts, default=default)

@@ -714,7 +714,8 @@ class PaymentTestCase(unittest.TestCase):
         self.assertEqual(Dunning.search_count([('state', '!=', 'cleared')]),
             1)
 
-    @scenario
+    # not a scenario: on PostgreSQL the refusal ends the transaction
+    @with_transaction()
     def test_dunning_once_per_stage(self):
         "The database refuses a second open dunning of a stage"
         pool = Pool()
