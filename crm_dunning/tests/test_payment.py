@@ -29,6 +29,7 @@ from crm_telecom.tests.tools import (
     create_numbers,
     create_payment,
     create_staff,
+    load_chinese,
     order,
     setup_reference,
     xlsx_report,
@@ -803,6 +804,14 @@ class PaymentTestCase(unittest.TestCase):
         with self.assertRaises(DunningError) as cm:
             Dunning.delete([dunning])
         self.assertIn(dunning.rec_name, cm.exception.message)
+        # in the operator's language, naming the dunning and its state
+        load_chinese('crm_dunning')
+        with Transaction().set_context(language='zh_CN'):
+            with self.assertRaises(DunningError) as cm:
+                Dunning.delete(Dunning.browse([dunning.id]))
+        self.assertIn("提醒 @ %s" % subscriber.account.code,
+            cm.exception.message)
+        self.assertIn("“已执行”：只能删除已销账", cm.exception.message)
         create_payment(subscriber.account, '20')
         Dunning.delete([dunning])
 
