@@ -24,6 +24,8 @@ from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
+from crm_telecom.bulk import BulkWriter
+
 from . import sms
 
 
@@ -196,11 +198,9 @@ class Account(metaclass=PoolMeta):
                     writes[(since, stage.id if stage else None)].append(
                         account)
                 if stage != old:
-                    dunnings.append(Dunning(account=account, stage=stage,
-                            action=stage.action, date=date,
-                            overdue_since=since,
-                            days_overdue=(date - since).days,
-                            amount=account.arrears, balance=account.balance))
+                    dunnings.append((account.id, stage.id, stage.action, date,
+                            since, (date - since).days, account.arrears,
+                            account.balance, 'waiting'))
             if writes:
                 args = []
                 for (since, stage_id), accounts in writes.items():
@@ -209,7 +209,10 @@ class Account(metaclass=PoolMeta):
                                 'dunning_stage': stage_id,
                                 }])
                 cls.write(*args)
-            Dunning.save(dunnings)
+            # checked above, and once per stage by the database
+            BulkWriter(Dunning, ['account', 'stage', 'action', 'date',
+                    'overdue_since', 'days_overdue', 'amount', 'balance',
+                    'state']).write(dunnings)
             # with those of earlier runs that still wait
             Dunning.process(Dunning.search([
                         ('account', 'in', in_arrears),

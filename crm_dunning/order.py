@@ -1,12 +1,13 @@
 from trytond.model import Index, fields
 from trytond.pool import PoolMeta
+from trytond.pyson import Eval
 
 
 class Order(metaclass=PoolMeta):
     __name__ = 'telecom.order'
 
     dunning = fields.Many2One('telecom.dunning', "Dunning", readonly=True,
-        ondelete='SET NULL',
+        ondelete='SET NULL', states={'invisible': ~Eval('dunning')},
         help="The dunning whose suspension placed this order.")
 
     @classmethod

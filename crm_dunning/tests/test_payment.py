@@ -715,6 +715,34 @@ class PaymentTestCase(unittest.TestCase):
         self.assertEqual(Dunning.search_count([('state', '!=', 'cleared')]),
             1)
 
+    @scenario
+    def test_dunning_run_set_based(self):
+        "The run's queries do not grow with the accounts it reminds"
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Dunning = pool.get('telecom.dunning')
+        Cursor = type(Transaction().connection.cursor())
+        execute = Cursor.execute
+        queries = []
+
+        def counting(cursor, *args, **kwargs):
+            queries.append(args[0])
+            return execute(cursor, *args, **kwargs)
+
+        def run(count, start):
+            for i in range(start, start + count):
+                line = self.line(number='1390013%04d' % i)
+                create_bill(line.account, '10', days_ago(4))
+            del queries[:]
+            with patch.object(Cursor, 'execute', counting):
+                Account.run_dunning()
+            self.assertEqual(Dunning.search_count([]), start + count)
+            self.assertEqual(len(self.sms('reminder')), start + count)
+            return len(queries)
+
+        run(1, 0)  # caches warm
+        self.assertEqual(run(2, 1), run(6, 3))
+
     # not a scenario: on PostgreSQL the refusal ends the transaction
     @with_transaction()
     def test_dunning_once_per_stage(self):
