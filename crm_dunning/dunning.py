@@ -182,8 +182,8 @@ class Dunning(AccountMoneyMixin, BulkWorkflow, ModelSQL, ModelView):
 
     @classmethod
     def process(cls, dunnings):
-        """Carry out the action of the waiting dunnings, all those of one
-        action in one call of its `_process_<action>` classmethod. It
+        """Carry out the action of the waiting dunnings: all those of one
+        action in one call of its classmethod `_process_<action>`, which
         returns {dunning: SMS text or None} for the dunnings it carried
         out; the others stay waiting for the next run."""
         by_action = defaultdict(list)
