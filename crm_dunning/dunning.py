@@ -1,21 +1,30 @@
-"""Dunning: reminders and suspension for arrears, restoration on payment.
+"""Dunning stages and dunning records, as Tryton's account_dunning has
+procedure levels and dunnings.
 
-An account is in arrears when
-- postpaid: its balance is negative and its oldest unpaid bill is past due;
-- prepaid: its balance is below the configured threshold.
-Bills are paid oldest first (FIFO): a bill is unpaid while the debt of the
-account is not covered by the bills issued after it.
+A stage says after how many days overdue which action is taken. A dunning
+records that one account reached one stage in one arrears episode (from
+the day the account falls into arrears until its debt is paid): when, how
+much was owed then, what the customer was told and which suspension orders
+were placed. The daily run (telecom.account run_dunning) creates the
+dunnings and carries out their action; the payment that clears the debt
+clears them.
+
+The action of a dunning is carried out by the classmethod
+`_process_<action>` of telecom.dunning: another module adds an action by
+extending the selection of telecom.dunning.stage's action and adding the
+method.
 """
 import datetime as dt
 from collections import defaultdict
-from decimal import Decimal
 
-from sql import Literal, Union
+from sql import Null
 from sql.conditionals import Case
+from sql.operators import Equal
 
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin,
+    Exclude,
     Index,
     ModelSQL,
     ModelView,
@@ -23,22 +32,23 @@ from trytond.model import (
     sequence_ordered,
 )
 from trytond.model.fields import SQL_OPERATORS
-from trytond.pool import Pool, PoolMeta
+from trytond.modules.currency.fields import Monetary
+from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
+from crm_billing.company import AccountMoneyMixin
 from crm_telecom.money import format_money
+from crm_telecom.sql_tools import clear_cache
+from crm_telecom.workflow import BulkWorkflow
+
+from . import sms
+from .exceptions import DunningError
 
 DUNNING_ACTIONS = [
     ('reminder', "Reminder SMS"),
     ('suspend', "Suspend Lines"),
     ]
-
-
-def notify(messages):
-    "SMS to the lines (through the outbox when crm_provisioning is active)"
-    if messages:
-        Pool().get('telecom.subscriber').send_sms(messages)
 
 
 class DunningStage(DeactivableMixin, sequence_ordered(), ModelSQL,
@@ -66,346 +76,224 @@ class DunningStage(DeactivableMixin, sequence_ordered(), ModelSQL,
         return 'reminder'
 
 
-class Account(metaclass=PoolMeta):
-    __name__ = 'telecom.account'
+class Dunning(AccountMoneyMixin, BulkWorkflow, ModelSQL, ModelView):
+    """Dunning: a stage an account in arrears reached.
 
-    dunning_stage = fields.Many2One('telecom.dunning.stage', "Dunning Stage",
-        readonly=True, ondelete='RESTRICT',
-        help="Highest dunning stage reached since the account fell into "
-        "arrears.")
-    overdue_since = fields.Date("Overdue Since", readonly=True,
-        help="Due date of the oldest unpaid bill (postpaid) or the day "
-        "the balance fell below the threshold (prepaid). Empty when the "
-        "account is not in arrears.")
-    days_overdue = fields.Function(fields.Integer("Days Overdue"),
-        'get_days_overdue', searcher='search_days_overdue')
-    arrears = fields.Function(fields.Numeric("Amount Owed", digits=(16, 2),
-            help="What the payer owes (the negative balance)."),
-        'get_arrears', searcher='search_arrears')
+    Waiting until its action is carried out (a line busy with another
+    order is suspended at the next run), then done; cleared with the date
+    when the debt is paid. An account has at most one dunning per stage
+    that is not cleared: it is not reminded twice for the same debt."""
+    __name__ = 'telecom.dunning'
+
+    account = fields.Many2One('telecom.account', "Account", required=True,
+        readonly=True, ondelete='RESTRICT')
+    stage = fields.Many2One('telecom.dunning.stage', "Stage", required=True,
+        readonly=True, ondelete='RESTRICT')
+    # kept as it was when the stage was reached, whatever the stage
+    # becomes later
+    action = fields.Selection('get_actions', "Action", required=True,
+        readonly=True)
+    date = fields.Date("Reached On", required=True, readonly=True)
+    overdue_since = fields.Date("Overdue Since", readonly=True)
+    days_overdue = fields.Integer("Days Overdue", readonly=True)
+    amount = Monetary("Amount Owed", currency='currency', digits='currency',
+        readonly=True, help="What the payer owed when the stage was reached.")
+    balance = Monetary("Balance", currency='currency', digits='currency',
+        readonly=True)
+    message = fields.Text("SMS Text", readonly=True,
+        help="What the customer was told.")
+    notified_at = fields.DateTime("SMS Sent At", readonly=True)
+    orders = fields.One2Many('telecom.order', 'dunning',
+        "Suspension Orders", readonly=True)
+    state = fields.Selection([
+            ('waiting', "Waiting"),
+            ('done', "Done"),
+            ('cleared', "Cleared"),
+            ], "State", required=True, readonly=True, sort=False)
+    cleared_date = fields.Date("Cleared On", readonly=True,
+        help="The day the payment cleared the debt.")
+    state_string = state.translated('state')
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        # access per role of its own (dunning.xml), not that of whoever
+        # reads the account; the company record rule stays
+        cls.__access__.discard('account')
         t = cls.__table__()
+        cls._sql_constraints += [
+            # cleared_date rather than state: a condition without
+            # parameters is a partial unique index on SQLite too
+            ('account_stage_exclude', Exclude(t,
+                    (t.account, Equal), (t.stage, Equal),
+                    where=t.cleared_date == Null),
+                'crm_dunning.msg_dunning_account_stage_unique'),
+            ]
         cls._sql_indexes.update({
-                Index(t, (t.overdue_since, Index.Range()),
-                    where=t.overdue_since != None),  # noqa: E711
-                Index(t, (t.balance, Index.Range())),
+                Index(t, (t.account, Index.Range())),
+                Index(t, (t.state, Index.Equality(cardinality='low')),
+                    where=t.cleared_date == Null),
                 })
-
-    # --- computed fields --------------------------------------------------
-
-    def get_days_overdue(self, name):
-        if self.overdue_since:
-            today = Pool().get('ir.date').today()
-            return max((today - self.overdue_since).days, 0)
-
-    @classmethod
-    def search_days_overdue(cls, name, clause):
-        _, operator, value = clause[:3]
-        today = Pool().get('ir.date').today()
-        # more days overdue is an earlier date
-        flip = {'>': '<', '>=': '<=', '<': '>', '<=': '>=',
-            '=': '=', '!=': '!='}
-        if value is None:
-            return [('overdue_since', operator, None)]
-        if operator in {'in', 'not in'}:
-            return [('overdue_since', operator,
-                    [today - dt.timedelta(days=int(v)) for v in value])]
-        return [('overdue_since', flip[operator],
-                today - dt.timedelta(days=int(value)))]
-
-    def get_arrears(self, name):
-        if self.balance is not None and self.balance < 0:
-            return -self.balance
-        return Decimal('0.00')
+        cls._order = [('date', 'DESC'), ('id', 'DESC')]
+        cls._transitions |= {
+            ('waiting', 'done'),
+            ('waiting', 'cleared'),
+            ('done', 'cleared'),
+            }
 
     @classmethod
-    def search_arrears(cls, name, clause):
+    def default_state(cls):
+        return 'waiting'
+
+    @classmethod
+    def get_actions(cls):
+        "The actions of the stages, with those other modules add"
+        Stage = Pool().get('telecom.dunning.stage')
+        return Stage.fields_get(['action'])['action']['selection']
+
+    def get_rec_name(self, name):
+        return '%s @ %s' % (self.stage.rec_name, self.account.rec_name)
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
         _, operator, value = clause[:3]
+        bool_op = 'AND' if operator.startswith('!') or operator.startswith(
+            'not ') else 'OR'
+        return [bool_op,
+            ('stage.rec_name', operator, value),
+            ('account.rec_name', operator, value),
+            ]
+
+    @classmethod
+    def check_modification(cls, mode, dunnings, values=None,
+            external=False):
+        super().check_modification(
+            mode, dunnings, values=values, external=external)
+        if mode == 'delete':
+            for dunning in dunnings:
+                # the run would reach the stage again and remind again
+                if dunning.state != 'cleared':
+                    raise DunningError(gettext(
+                            'crm_dunning.msg_dunning_delete_state',
+                            dunning=dunning.rec_name,
+                            state=dunning.state_string))
+
+    # --- actions ----------------------------------------------------------
+
+    @classmethod
+    def process(cls, dunnings):
+        """Carry out the action of the waiting dunnings: all those of one
+        action in one call of its classmethod `_process_<action>`, which
+        returns {dunning: SMS text or None} for the dunnings it carried
+        out; the others stay waiting for the next run."""
+        by_action = defaultdict(list)
+        for dunning in dunnings:
+            if dunning.state == 'waiting':
+                by_action[dunning.action].append(dunning)
+        done = {}
+        for action, records in by_action.items():
+            done.update(getattr(cls, '_process_%s' % action)(records))
+        cls._set_done(done)
+
+    @classmethod
+    def _set_done(cls, texts):
+        "Move to done, with what each told the customer"
+        told = {d.id: t for d, t in texts.items() if t}
+        cls.transition_rows('done', sorted(told),
+            notified_at=dt.datetime.now())
+        cls.transition_rows('done', sorted(
+                d.id for d, t in texts.items() if not t))
+        # one UPDATE for many rows although each has its own text
         table = cls.__table__()
-        Operator = SQL_OPERATORS[operator]
-        owed = Case((table.balance < 0, -table.balance), else_=Literal(0))
-        query = table.select(table.id, where=Operator(owed, value))
-        return [('id', 'in', query)]
-
-    # --- arrears ----------------------------------------------------------
-
-    @classmethod
-    def arrears_status(cls, account_ids, date=None):
-        """{account id: (in arrears, overdue since)}; for prepaid accounts
-        overdue since is None (it is the day the run notices it)"""
-        pool = Pool()
-        Configuration = pool.get('telecom.configuration')
-        date = date or pool.get('ir.date').today()
-        threshold = Configuration(1).prepaid_suspend_threshold or 0
-        account = cls.__table__()
         cursor = Transaction().connection.cursor()
-        oldest_due = cls.settle_bills(account_ids)
-        status = {}
-        for sub_ids in grouped_slice(list(account_ids), 1000):
-            cursor.execute(*account.select(account.id, account.payment_type,
-                    account.balance,
-                    where=SQL_OPERATORS['in'](account.id, list(sub_ids))))
-            for account_id, payment_type, balance in cursor:
-                balance = balance or Decimal(0)
-                if payment_type == 'prepaid':
-                    status[account_id] = (balance < threshold, None)
-                else:
-                    due = oldest_due.get(account_id)
-                    status[account_id] = (
-                        balance < 0 and due is not None and due < date, due)
-        return status
-
-    @classmethod
-    def _dunning_candidates(cls):
-        "Accounts the daily run must look at (not every account)"
-        pool = Pool()
-        Bill = pool.get('telecom.bill')
-        Configuration = pool.get('telecom.configuration')
-        threshold = Configuration(1).prepaid_suspend_threshold or 0
-        account = cls.__table__()
-        bill = Bill.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*Union(
-                bill.select(bill.account, where=bill.state == 'issued'),
-                account.select(account.id,
-                    where=((account.payment_type == 'postpaid')
-                        & (account.balance < 0))
-                    | ((account.payment_type == 'prepaid')
-                        & (account.balance < threshold))
-                    | (account.overdue_since != None)  # noqa: E711
-                    | (account.dunning_stage != None))))  # noqa: E711
-        return sorted(r for r, in cursor)
-
-    @classmethod
-    def run_dunning(cls, date=None):
-        """Cron (daily): settle bills, move accounts in arrears up their
-        dunning stages (reminder SMS, suspension for arrears), suspend
-        prepaid lines below the threshold, clear accounts that paid"""
-        pool = Pool()
-        Stage = pool.get('telecom.dunning.stage')
-        date = date or pool.get('ir.date').today()
-        stages = Stage.search([])  # ordered by days
-        rank = {s.id: i for i, s in enumerate(stages)}
-        suspend_stages = [s for s in stages if s.action == 'suspend']
-
-        def higher(a, b):
-            if a is None or b is None:
-                return a or b
-            return a if rank.get(a.id, -1) >= rank.get(b.id, -1) else b
-
-        def suspending(stage):
-            "A suspension stage was reached on the way to this stage"
-            if stage is None:
-                return False
-            return stage.action == 'suspend' or any(
-                s.action == 'suspend' and rank[s.id] <= rank.get(stage.id, -1)
-                for s in stages)
-
-        for sub_ids in grouped_slice(cls._dunning_candidates(), 1000):
+        for sub_ids in grouped_slice(sorted(told), 500):
             sub_ids = list(sub_ids)
-            status = cls.arrears_status(sub_ids, date=date)
-            writes = defaultdict(list)
-            reminders, suspensions, cleared = [], [], []
-            for account in cls.browse(sub_ids):
-                in_arrears, since = status[account.id]
-                if not in_arrears:
-                    if account.overdue_since or account.dunning_stage:
-                        cleared.append(account)
-                    continue
-                old = account.dunning_stage
-                if account.payment_type == 'prepaid':
-                    since = account.overdue_since or date
-                    target = suspend_stages[-1] if suspend_stages else None
-                else:
-                    days = (date - since).days
-                    reached = [s for s in stages if s.days <= days]
-                    target = reached[-1] if reached else None
-                # the stage does not go down while the account is in arrears
-                stage = higher(old, target)
-                if (since, stage) != (account.overdue_since, old):
-                    writes[(since, stage.id if stage else None)].append(
-                        account)
-                rose = stage is not None and stage != old and (
-                    old is None or rank.get(stage.id, -1)
-                    > rank.get(old.id, -1))
-                if rose and stage.action == 'reminder':
-                    reminders.append((account, since))
-                if account.payment_type == 'prepaid' or suspending(stage):
-                    suspensions.append((account, since))
-            if writes:
-                args = []
-                for (since, stage_id), accounts in writes.items():
-                    args.extend([accounts, {
-                                'overdue_since': since,
-                                'dunning_stage': stage_id,
-                                }])
-                cls.write(*args)
-            cls._send_reminders(reminders, date)
-            cls._suspend_for_arrears(suspensions)
-            if cleared:
-                cls.restore_paid(cleared, date=date)
+            cursor.execute(*table.update([table.message],
+                    [Case(*((table.id == i, told[i]) for i in sub_ids))],
+                    where=SQL_OPERATORS['in'](table.id, sub_ids)))
+        clear_cache(cls, list(told))
 
     @classmethod
-    def _live_lines(cls, accounts, states):
-        Subscriber = Pool().get('telecom.subscriber')
-        lines = defaultdict(list)
-        for sub_accounts in grouped_slice(accounts, 1000):
-            for line in Subscriber.search([
-                        ('account', 'in', [a.id for a in sub_accounts]),
-                        ('state', 'in', states),
-                        ], order=[('id', 'ASC')]):
-                lines[line.account.id].append(line)
-        return lines
-
-    @classmethod
-    def _busy_lines(cls, lines):
-        "Ids of the lines that have an order in progress"
-        Order = Pool().get('telecom.order')
-        order = Order.__table__()
-        cursor = Transaction().connection.cursor()
-        busy = set()
-        for sub_ids in grouped_slice([l.id for l in lines], 1000):
-            cursor.execute(*order.select(order.subscriber,
-                    where=SQL_OPERATORS['in'](order.subscriber, list(sub_ids))
-                    & order.state.in_(['submitted', 'provisioning'])))
-            busy.update(r for r, in cursor)
-        return busy
-
-    def _owed_text(self, since):
-        if self.payment_type == 'prepaid':
-            return gettext('crm_dunning.msg_dunning_prepaid_reason',
-                account=self.rec_name, balance=format_money(self.balance))
-        return gettext('crm_dunning.msg_dunning_arrears_reason',
-            account=self.rec_name, amount=format_money(self.arrears),
-            date=since)
-
-    @classmethod
-    def _send_reminders(cls, reminders, date):
-        if not reminders:
-            return
-        lines = cls._live_lines([a for a, _ in reminders],
+    def _process_reminder(cls, dunnings):
+        "One SMS per account, to its first line (like its bills)"
+        Account = Pool().get('telecom.account')
+        lines = Account._live_lines([d.account for d in dunnings],
             ['active', 'suspended'])
-        messages = []
-        for account, since in reminders:
-            # one message per account, to its first line, like its bills
-            for line in lines.get(account.id, [])[:1]:
+        messages, texts = [], {}
+        for dunning in dunnings:
+            texts[dunning] = None
+            for line in lines.get(dunning.account.id, [])[:1]:
+                texts[dunning] = gettext('crm_dunning.msg_sms_reminder',
+                    number=line.rec_name, amount=format_money(dunning.amount),
+                    date=dunning.overdue_since, days=dunning.days_overdue)
                 messages.append({
                         'subscriber': line,
                         'event': 'reminder',
-                        'text': gettext('crm_dunning.msg_sms_reminder',
-                            number=line.rec_name,
-                            amount=format_money(account.arrears), date=since,
-                            days=(date - since).days),
+                        'text': texts[dunning],
                         })
-        notify(messages)
+        sms.notify(messages)
+        return texts
 
     @classmethod
-    def _suspend_for_arrears(cls, suspensions):
-        """Suspend every active line of the accounts; a line with an order
-        in progress is left for the next run"""
+    def _process_suspend(cls, dunnings):
+        """Suspend every active line of the accounts, each by its order and
+        told by SMS; while a line has another order in progress the dunning
+        waits for the next run"""
         pool = Pool()
+        Account = pool.get('telecom.account')
         Order = pool.get('telecom.order')
-        if not suspensions:
-            return
-        lines = cls._live_lines([a for a, _ in suspensions], ['active'])
-        busy = cls._busy_lines([l for ls in lines.values() for l in ls])
-        orders, messages = [], []
-        for account, since in suspensions:
-            reason = account._owed_text(since)
-            for line in lines.get(account.id, []):
+        lines = Account._live_lines([d.account for d in dunnings], ['active'])
+        busy = Account._busy_lines([l for ls in lines.values() for l in ls])
+        orders, messages, texts = [], [], {}
+        for dunning in dunnings:
+            reason = dunning._owed_text()
+            placed = []
+            for line in lines.get(dunning.account.id, []):
                 if line.id in busy:
                     continue
+                placed.append(line)
                 orders.append(Order(type='suspend', customer=line.customer,
                         subscriber=line, suspension_reason='arrears',
-                        reason=reason))
-                if account.payment_type == 'prepaid':
-                    text = gettext('crm_dunning.msg_sms_suspension_prepaid',
-                        number=line.rec_name,
-                        balance=format_money(account.balance))
-                else:
-                    text = gettext('crm_dunning.msg_sms_suspension',
-                        number=line.rec_name,
-                        amount=format_money(account.arrears))
+                        reason=reason, dunning=dunning))
                 messages.append({
                         'subscriber': line,
                         'event': 'suspension',
-                        'text': text,
+                        'text': dunning._suspension_text(line),
                         })
-        cls._run_orders(orders)
-        notify(messages)
+            if len(placed) == len(lines.get(dunning.account.id, [])):
+                # every line it suspended, in this run or an earlier one
+                earlier = sorted(dunning.orders, key=lambda o: o.id)
+                suspended = [o.subscriber for o in earlier] + placed
+                texts[dunning] = '\n'.join(
+                    dunning._suspension_text(l) for l in suspended) or None
+        Account._run_orders(orders)
+        sms.notify(messages)
+        return texts
+
+    def _owed_text(self):
+        "The reason of the suspension orders"
+        if self.account.payment_type == 'prepaid':
+            return gettext('crm_dunning.msg_dunning_prepaid_reason',
+                account=self.account.rec_name,
+                balance=format_money(self.balance))
+        return gettext('crm_dunning.msg_dunning_arrears_reason',
+            account=self.account.rec_name, amount=format_money(self.amount),
+            date=self.overdue_since)
+
+    def _suspension_text(self, line):
+        if self.account.payment_type == 'prepaid':
+            return gettext('crm_dunning.msg_sms_suspension_prepaid',
+                number=line.rec_name, balance=format_money(self.balance))
+        return gettext('crm_dunning.msg_sms_suspension',
+            number=line.rec_name, amount=format_money(self.amount))
+
+    # --- clearing ---------------------------------------------------------
 
     @classmethod
-    def _run_orders(cls, orders):
-        "Through the network like any order: submit, then provision"
-        Order = Pool().get('telecom.order')
-        if not orders:
-            return
-        Order.save(orders)
-        Order.submit(orders)
-        # done at once without an endpoint, else when the network acks
-        Order.provision(orders)
-
-    @classmethod
-    def _restore_candidates(cls):
-        "Accounts with lines suspended for arrears or a dunning stage"
-        pool = Pool()
-        Subscriber = pool.get('telecom.subscriber')
-        account = cls.__table__()
-        subscriber = Subscriber.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*Union(
-                subscriber.select(subscriber.account,
-                    where=(subscriber.state == 'suspended')
-                    & (subscriber.suspension_reason == 'arrears')),
-                account.select(account.id,
-                    where=(account.overdue_since != None)  # noqa: E711
-                    | (account.dunning_stage != None))))  # noqa: E711
-        return sorted(r for r, in cursor)
-
-    @classmethod
-    def restore_paid(cls, accounts=None, date=None):
-        """Accounts no longer in arrears: resume their lines suspended for
-        arrears (with every service the suspension stopped), clear their
-        dunning stage and tell them by SMS.
-
-        Called when a payment is posted and by a cron every few minutes
-        (for suspensions still on their way when the payment came)."""
-        pool = Pool()
-        Subscriber = pool.get('telecom.subscriber')
-        Order = pool.get('telecom.order')
-        if accounts is None:
-            account_ids = cls._restore_candidates()
-        else:
-            account_ids = sorted({a.id for a in accounts})
+    def clear(cls, account_ids, date):
+        "The debt of the accounts is paid: clear their dunnings"
         for sub_ids in grouped_slice(account_ids, 1000):
-            status = cls.arrears_status(list(sub_ids), date=date)
-            paid = cls.browse([i for i, (in_arrears, _) in status.items()
-                    if not in_arrears])
-            if not paid:
-                continue
-            to_clear = [a for a in paid
-                if a.overdue_since or a.dunning_stage]
-            if to_clear:
-                cls.write(to_clear, {
-                        'overdue_since': None,
-                        'dunning_stage': None,
-                        })
-            lines = Subscriber.search([
-                    ('account', 'in', [a.id for a in paid]),
-                    ('state', '=', 'suspended'),
-                    ('suspension_reason', '=', 'arrears'),
-                    ], order=[('id', 'ASC')])
-            busy = cls._busy_lines(lines)
-            lines = [l for l in lines if l.id not in busy]
-            reason = gettext('crm_dunning.msg_dunning_restored_reason')
-            orders = [Order(type='resume', customer=l.customer,
-                    subscriber=l, reason=reason) for l in lines]
-            cls._run_orders(orders)
-            notify([{
-                        'subscriber': l,
-                        'event': 'restoration',
-                        'text': gettext('crm_dunning.msg_sms_restoration',
-                            number=l.rec_name),
-                        } for l in lines])
+            sub_ids = list(sub_ids)
+            cls.transition_rows('cleared', where=lambda table:
+                SQL_OPERATORS['in'](table.account, sub_ids),
+                cleared_date=date)

@@ -5,7 +5,11 @@ import unittest
 from decimal import Decimal as D
 from unittest.mock import patch
 
-from trytond.model.exceptions import AccessButtonError
+from trytond.model.exceptions import (
+    AccessButtonError,
+    AccessError,
+    SQLConstraintError,
+)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     activate_module,
@@ -15,7 +19,8 @@ from trytond.tests.test_tryton import (
 from trytond.transaction import Transaction
 
 from crm_billing.exceptions import BalanceError, PaymentError
-from crm_dunning import dunning
+from crm_dunning import sms
+from crm_dunning.exceptions import DunningError
 from crm_telecom.tests.tools import (
     activation,
     create_account,
@@ -23,6 +28,8 @@ from crm_telecom.tests.tools import (
     create_customer,
     create_numbers,
     create_payment,
+    create_staff,
+    load_chinese,
     order,
     setup_reference,
     xlsx_report,
@@ -69,12 +76,12 @@ class PaymentTestCase(unittest.TestCase):
         super().setUp()
         # every SMS the dunning sends, whether or not an outbox exists
         self.messages = []
-        real = dunning.notify
+        real = sms.notify
 
         def record(messages):
             self.messages.extend(messages)
             return real(messages)
-        patcher = patch.object(dunning, 'notify', side_effect=record)
+        patcher = patch.object(sms, 'notify', side_effect=record)
         patcher.start()
         self.addCleanup(patcher.stop)
 
@@ -640,6 +647,259 @@ class PaymentTestCase(unittest.TestCase):
         subscriber, = self.reload(subscriber)
         self.assertEqual(subscriber.state, 'active')
         self.assertEqual(subscriber.account.dunning_stage.action, 'reminder')
+
+    # --- dunning records --------------------------------------------------
+
+    @scenario
+    def test_dunning_per_stage(self):
+        """A dunning per stage reached: when, how much, what the SMS said,
+        which orders it placed; once per arrears episode; cleared when
+        paid, and a new episode dunned anew"""
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Dunning = pool.get('telecom.dunning')
+        ModelData = pool.get('ir.model.data')
+        reminder_stage = ModelData.get_id('crm_dunning',
+            'dunning_stage_reminder')
+        subscriber = self.line(services=["彩铃"])
+        account = subscriber.account
+        create_bill(account, '66.60', days_ago(4))
+
+        Account.run_dunning()
+        reminder, = Dunning.search([('account', '=', account.id)])
+        sent, = self.sms('reminder')
+        self.assertEqual(reminder.stage.id, reminder_stage)
+        self.assertEqual(
+            (reminder.action, reminder.state, reminder.date,
+                reminder.overdue_since, reminder.days_overdue,
+                reminder.amount),
+            ('reminder', 'done', today(), days_ago(4), 4, D('66.60')))
+        self.assertEqual(reminder.message, sent['text'])
+        self.assertIn('66.60', reminder.message)
+        self.assertIsNotNone(reminder.notified_at)
+        self.assertEqual(reminder.orders, ())
+        self.assertEqual(reminder.company, account.company)
+        self.assertEqual(reminder.currency.code, 'CNY')
+
+        # runs of the same episode add nothing until the next stage
+        later = today() + dt.timedelta(days=5)
+        Account.run_dunning(date=later)
+        self.assertEqual(Dunning.search_count([]), 1)
+        Account.run_dunning(date=today() + dt.timedelta(days=11))
+        Account.run_dunning(date=today() + dt.timedelta(days=12))
+        reminder, suspension = Dunning.search([], order=[('id', 'ASC')])
+        self.assertEqual(
+            (suspension.action, suspension.state, suspension.days_overdue),
+            ('suspend', 'done', 15))
+        order, = suspension.orders
+        self.assertEqual(
+            (order.type, order.state, order.subscriber, order.dunning),
+            ('suspend', 'done', subscriber, suspension))
+        self.assertEqual(suspension.message,
+            self.sms('suspension')[0]['text'])
+        self.assertEqual(len(self.sms('reminder')), 1)
+        self.assertEqual(account.dunnings, (suspension, reminder))
+
+        create_payment(account, '66.60')
+        reminder, suspension = self.reload(reminder, suspension)
+        self.assertEqual([d.state for d in [reminder, suspension]],
+            ['cleared', 'cleared'])
+        self.assertEqual(reminder.cleared_date, today())
+        self.assertEqual(reminder.message, sent['text'])
+
+        # a new debt is a new episode: reminded again
+        create_bill(account, '10', days_ago(3),
+            period_start=today().replace(day=1))
+        Account.run_dunning()
+        self.assertEqual(len(self.sms('reminder')), 2)
+        self.assertEqual(Dunning.search_count([('state', '!=', 'cleared')]),
+            1)
+
+    @scenario
+    def test_dunning_run_set_based(self):
+        "The run's queries do not grow with the accounts it reminds"
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Dunning = pool.get('telecom.dunning')
+        Cursor = type(Transaction().connection.cursor())
+        execute = Cursor.execute
+        queries = []
+
+        def counting(cursor, *args, **kwargs):
+            queries.append(args[0])
+            return execute(cursor, *args, **kwargs)
+
+        def run(count, start):
+            for i in range(start, start + count):
+                line = self.line(number='1390013%04d' % i)
+                create_bill(line.account, '10', days_ago(4))
+            del queries[:]
+            with patch.object(Cursor, 'execute', counting):
+                Account.run_dunning()
+            self.assertEqual(Dunning.search_count([]), start + count)
+            self.assertEqual(len(self.sms('reminder')), start + count)
+            return len(queries)
+
+        run(1, 0)  # caches warm
+        self.assertEqual(run(2, 1), run(6, 3))
+
+    # not a scenario: on PostgreSQL the refusal ends the transaction
+    @with_transaction()
+    def test_dunning_once_per_stage(self):
+        "The database refuses a second open dunning of a stage"
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Dunning = pool.get('telecom.dunning')
+        subscriber = self.line()
+        create_bill(subscriber.account, '20', days_ago(3))
+        Account.run_dunning()
+        dunning, = Dunning.search([])
+        with self.assertRaises(SQLConstraintError):
+            Dunning.copy([dunning])
+
+    @scenario
+    def test_dunning_waits_for_busy_line(self):
+        """A suspension waits while a line is busy, then records every
+        line it suspended"""
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Order = pool.get('telecom.order')
+        Dunning = pool.get('telecom.dunning')
+        regions, brands, products = setup_reference()
+        busy = self.line()
+        free = self.line(number='13800138111', account=busy.account)
+        create_bill(busy.account, '30', days_ago(20))
+        pending = order('add_service', busy, service=products["彩铃"])
+        with network_waits():
+            Order.submit([pending])
+
+        Account.run_dunning()
+        dunning, = Dunning.search([])
+        self.assertEqual(dunning.state, 'waiting')
+        self.assertEqual([o.subscriber for o in dunning.orders], [free])
+        self.assertIsNone(dunning.message)
+
+        Order.complete([pending])
+        Account.run_dunning()
+        dunning, = self.reload(dunning)
+        self.assertEqual(dunning.state, 'done')
+        self.assertEqual(sorted(o.subscriber.id for o in dunning.orders),
+            sorted([busy.id, free.id]))
+        self.assertEqual(dunning.message.splitlines(),
+            [m['text'] for m in self.sms('suspension')])
+
+    @scenario
+    def test_dunning_action_pluggable(self):
+        """Another module adds an action: a selection value on the stage
+        and its _process_<action> method on the dunning"""
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Stage = pool.get('telecom.dunning.stage')
+        Dunning = pool.get('telecom.dunning')
+        called = []
+
+        def process_letter(cls, dunnings):
+            called.extend(dunnings)
+            return {d: "Letter to %s" % d.account.rec_name for d in dunnings}
+
+        with patch.object(Stage.action, 'selection',
+                    Stage.action.selection + [('letter', "Letter")]), \
+                patch.object(Dunning, '_process_letter',
+                    classmethod(process_letter), create=True):
+            letter, = Stage.create([{
+                        'name': "Letter", 'days': 1, 'action': 'letter'}])
+            subscriber = self.line()
+            account = subscriber.account
+            create_bill(account, '20', days_ago(2))
+            Account.run_dunning()
+            dunning, = Dunning.search([])
+            self.assertEqual(called, [dunning])
+            self.assertEqual((dunning.stage, dunning.action, dunning.state),
+                (letter, 'letter', 'done'))
+            self.assertEqual(dunning.message,
+                "Letter to %s" % account.rec_name)
+        self.assertEqual(self.messages, [])
+
+    @scenario
+    def test_dunning_delete_cleared_only(self):
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Dunning = pool.get('telecom.dunning')
+        subscriber = self.line()
+        create_bill(subscriber.account, '20', days_ago(3))
+        Account.run_dunning()
+        dunning, = Dunning.search([])
+        with self.assertRaises(DunningError) as cm:
+            Dunning.delete([dunning])
+        self.assertIn(dunning.rec_name, cm.exception.message)
+        # in the operator's language, naming the dunning and its state
+        load_chinese('crm_dunning')
+        with Transaction().set_context(language='zh_CN'):
+            with self.assertRaises(DunningError) as cm:
+                Dunning.delete(Dunning.browse([dunning.id]))
+        self.assertIn("提醒 @ %s" % subscriber.account.code,
+            cm.exception.message)
+        self.assertIn("“已执行”：只能删除已销账", cm.exception.message)
+        create_payment(subscriber.account, '20')
+        Dunning.delete([dunning])
+
+    @scenario
+    def test_dunning_access(self):
+        """Billing operators manage dunnings, call-centre agents read them,
+        dealers do not see them"""
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        Dunning = pool.get('telecom.dunning')
+        subscriber = self.line()
+        create_bill(subscriber.account, '20', days_ago(3))
+        Account.run_dunning()
+        dunning, = Dunning.search([])
+        billing = create_staff('billing', 'group_billing')
+        caller = create_staff('caller', 'group_call_centre')
+        dealer = create_staff('dealer', 'group_agent')
+        with Transaction().set_user(billing.id), \
+                Transaction().set_context(_check_access=True):
+            self.assertEqual(Dunning.search([]), [dunning])
+            Dunning.write([Dunning(dunning.id)], {'message': "corrected"})
+        with Transaction().set_user(caller.id), \
+                Transaction().set_context(_check_access=True):
+            self.assertEqual(Dunning.search([]), [dunning])
+            with self.assertRaises(AccessError):
+                Dunning.write([Dunning(dunning.id)], {'message': "x"})
+        with Transaction().set_user(dealer.id), \
+                Transaction().set_context(_check_access=True):
+            with self.assertRaises(AccessError):
+                Dunning.search([])
+
+        # another province's billing operator does not see it
+        Company = pool.get('company.company')
+        Party = pool.get('party.party')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        party, = Party.create([{'name': "中国移动香港有限公司"}])
+        other, = Company.create([{'party': party.id,
+                    'currency': dunning.currency.id}])
+        elsewhere, = User.create([{'login': 'elsewhere',
+                    'groups': [('add', [ModelData.get_id(
+                                    'crm_telecom', 'group_billing')])],
+                    'companies': [('add', [other.id])],
+                    'company': other.id}])
+        with Transaction().set_user(elsewhere.id), \
+                Transaction().set_context(_check_access=True,
+                    company=other.id):
+            self.assertEqual(Dunning.search([]), [])
+
+    @scenario
+    def test_account_copy_without_dunning(self):
+        pool = Pool()
+        Account = pool.get('telecom.account')
+        subscriber = self.line()
+        create_bill(subscriber.account, '20', days_ago(3))
+        Account.run_dunning()
+        copy, = Account.copy([subscriber.account])
+        self.assertEqual(
+            (copy.dunnings, copy.dunning_stage, copy.overdue_since),
+            ((), None, None))
 
     # --- arrears list -----------------------------------------------------
 
