@@ -4,7 +4,11 @@ import unittest
 
 from trytond.modules.party.tests import PartyCheckReplaceMixin
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import (
+    activate_module,
+    drop_db,
+    with_transaction,
+)
 
 from crm_telecom.tests.tools import (
     create_account,
@@ -22,6 +26,11 @@ class PartyReplaceTestCase(PartyCheckReplaceMixin, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         activate_module('crm_billing')
+
+    @classmethod
+    def tearDownClass(cls):
+        # else the scenario that follows finds the database on PostgreSQL
+        drop_db()
 
     @with_transaction()
     def test_replace_moves_bills_and_payments(self):
