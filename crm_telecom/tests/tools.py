@@ -309,3 +309,13 @@ def scenario_tests(name, path, loader, tests, pattern):
         test._dt_setUp = set_up
     tests.addTests(suite)
     return tests
+
+
+def first_tab_domain(module, action):
+    "The domain of the tab a list action opens on (its first tab)"
+    pool = Pool()
+    ActWindow = pool.get('ir.action.act_window')
+    ModelData = pool.get('ir.model.data')
+    window = ActWindow(ModelData.get_id(module, action))
+    tabs = sorted(window.act_window_domains, key=lambda d: d.sequence)
+    return tabs[0].domain if tabs else None
