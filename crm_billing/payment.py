@@ -69,6 +69,14 @@ class Payment(AccountMoneyMixin, Workflow, ModelSQL, ModelView):
     payer = fields.Many2One('party.party', "Payer", required=True,
         ondelete='RESTRICT', readonly=True,
         help="The payer of the account.")
+    account_balance = fields.Function(Monetary("Account Balance",
+            currency='currency', digits='currency',
+            help="The account's balance now: negative when it owes."),
+        'on_change_with_account_balance')
+    amount_due = fields.Function(Monetary("Amount Due",
+            currency='currency', digits='currency',
+            help="What the account owes now."),
+        'on_change_with_amount_due')
     kind = fields.Selection(PAYMENT_KINDS, "Kind", required=True,
         states={'readonly': _draft})
     channel = fields.Selection(CHANNELS, "Channel", required=True,
@@ -157,6 +165,17 @@ class Payment(AccountMoneyMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def default_date(cls):
         return Pool().get('ir.date').today()
+
+    @fields.depends('account', '_parent_account.balance')
+    def on_change_with_account_balance(self, name=None):
+        # the cashier sees what the customer owes before taking the money
+        if self.account:
+            return self.account.balance
+
+    @fields.depends('account', '_parent_account.balance')
+    def on_change_with_amount_due(self, name=None):
+        if self.account:
+            return max(-(self.account.balance or 0), 0)
 
     @fields.depends('account', 'payer', 'kind')
     def on_change_account(self):
