@@ -88,6 +88,10 @@ class Order(Workflow, ModelSQL, ModelView):
             'invisible': _type != 'activate',
             'required': _type == 'activate',
             })
+    line_number = fields.Function(fields.Char("Mobile Number",
+            help="The number the order is for: the one being activated, "
+            "or the line's."),
+        'on_change_with_line_number', searcher='search_line_number')
     iccid = fields.Char("ICCID", states={
             'readonly': _draft,
             'invisible': _type != 'activate',
@@ -226,6 +230,23 @@ class Order(Workflow, ModelSQL, ModelView):
     @classmethod
     def default_type(cls):
         return 'activate'
+
+    @fields.depends('number', 'subscriber', '_parent_subscriber.number')
+    def on_change_with_line_number(self, name=None):
+        number = self.number or (
+            self.subscriber.number if self.subscriber else None)
+        if number:
+            return number.number
+
+    @classmethod
+    def search_line_number(cls, name, clause):
+        _, operator, value = clause[:3]
+        bool_op = 'AND' if operator.startswith('!') or operator.startswith(
+            'not ') else 'OR'
+        return [bool_op,
+            ('number.number', operator, value),
+            ('subscriber.number.number', operator, value),
+            ]
 
     @fields.depends('subscriber', 'customer')
     def on_change_subscriber(self):

@@ -1,9 +1,17 @@
 "Lists open on the records staff look for"
 import unittest
 
+from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
 
-from crm_telecom.tests.tools import first_tab_domain
+from crm_telecom.tests.tools import (
+    activation,
+    create_customer,
+    create_numbers,
+    first_tab_domain,
+    order,
+    setup_reference,
+)
 
 
 class ListsTestCase(unittest.TestCase):
@@ -17,3 +25,23 @@ class ListsTestCase(unittest.TestCase):
     def test_orders_open_on_all(self):
         "Orders are done on Submit: a Draft tab first would look empty"
         self.assertFalse(first_tab_domain('crm_telecom', 'act_order_form'))
+
+    @with_transaction()
+    def test_orders_show_their_number(self):
+        "Every order type shows its number in the list, and finds by it"
+        pool = Pool()
+        Order = pool.get('telecom.order')
+        regions, brands, products = setup_reference()
+        number, = create_numbers('13800138000')
+        activate = activation(create_customer(), number, brands['SZX'],
+            products["神州行 18元畅聊卡"])
+        Order.submit([activate])
+        suspend = order('suspend', activate.subscriber,
+            suspension_reason='loss')
+        self.assertEqual([o.line_number for o in [activate, suspend]],
+            ['13800138000', '13800138000'])
+        self.assertEqual(set(Order.search(
+                    [('line_number', '=', '13800138000')])),
+            {activate, suspend})
+        view = Order.fields_view_get(view_type='tree')
+        self.assertIn('line_number', view['fields'])
