@@ -36,6 +36,11 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
             ('sequence_type', '=',
                 Id('crm_telecom', 'sequence_type_account')),
             ])
+    customer_sequence = fields.Many2One('ir.sequence', "Customer Sequence",
+        required=True, domain=[
+            ('sequence_type', '=', Id('party', 'sequence_type_party')),
+            ],
+        help="Numbers every customer, created in the client or loaded.")
     order_sequence = fields.Many2One('ir.sequence', "Order Sequence",
         required=True, domain=[
             ('sequence_type', '=',
@@ -44,6 +49,8 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
 
     default_account_sequence = default_sequence(
         'crm_telecom', 'sequence_account')
+    default_customer_sequence = default_sequence(
+        'crm_telecom', 'sequence_customer')
     default_order_sequence = default_sequence('crm_telecom', 'sequence_order')
 
     @classmethod

@@ -190,6 +190,12 @@ class Party(metaclass=PoolMeta):
             Pool().get('telecom.extra_field').check_values(parties)
 
     @classmethod
+    def _code_sequence(cls, **pattern):
+        "Customers are numbered by the telecom configuration's sequence"
+        sequence = Pool().get('telecom.configuration')(1).customer_sequence
+        return sequence or super()._code_sequence(**pattern)
+
+    @classmethod
     def default_company(cls):
         # only customers belong to a company: the customer screens say so
         # in their context; companies, employees and suppliers do not

@@ -45,3 +45,12 @@ class ListsTestCase(unittest.TestCase):
             {activate, suspend})
         view = Order.fields_view_get(view_type='tree')
         self.assertIn('line_number', view['fields'])
+
+    @with_transaction()
+    def test_customer_codes_one_numbering(self):
+        "Customers created in the client are numbered like the demo's"
+        customer = create_customer()
+        other = create_customer(name="李四", sequence=2)
+        for party in [customer, other]:
+            self.assertRegex(party.code, r'^C\d{9}$')
+        self.assertEqual(int(other.code[1:]), int(customer.code[1:]) + 1)
