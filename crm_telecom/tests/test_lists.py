@@ -54,3 +54,18 @@ class ListsTestCase(unittest.TestCase):
         for party in [customer, other]:
             self.assertRegex(party.code, r'^C\d{9}$')
         self.assertEqual(int(other.code[1:]), int(customer.code[1:]) + 1)
+
+    @with_transaction()
+    def test_history_columns_named_apart(self):
+        "The line history's day and time columns have headers of their own"
+        from lxml import etree
+        pool = Pool()
+        Event = pool.get('telecom.subscriber.event')
+        ModelData = pool.get('ir.model.data')
+        view = Event.fields_view_get(ModelData.get_id(
+                'crm_telecom', 'subscriber_event_view_list'), 'tree')
+        arch = etree.fromstring(view['arch'])
+        strings = [f.get('string') for f in arch.xpath('//field[@name="date"]')]
+        self.assertEqual(len(strings), 2)
+        self.assertTrue(all(strings))
+        self.assertEqual(len(set(strings)), 2)
