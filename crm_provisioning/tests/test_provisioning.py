@@ -5,7 +5,6 @@ back and run the queue's tasks themselves, synchronously; the worker tests
 commit and run them as trytond-worker does (Queue.pull, then run_task in
 transactions of their own, or trytond-worker itself on PostgreSQL) and
 leave no open request or task behind."""
-import base64
 import datetime as dt
 import itertools
 import json
@@ -33,6 +32,8 @@ from trytond.worker import run_task
 from crm_provisioning.exceptions import ProvisioningError
 from crm_provisioning.provisioning import QUEUE
 from crm_telecom.tests.tools import (
+    PASSWORD,
+    RPCMixin,
     activation,
     create_customer,
     create_numbers,
@@ -44,7 +45,6 @@ from crm_telecom.tests.tools import (
 from .endpoint import Endpoint
 
 PLAN = "神州行 18元畅聊卡"
-PASSWORD = 'secret-1234'
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
             os.path.abspath(__file__))))
 
@@ -58,7 +58,7 @@ def close(value, expected, seconds=5):
     return abs((value - expected).total_seconds()) <= seconds
 
 
-class ProvisioningTestCase(RouteTestCase):
+class ProvisioningTestCase(RPCMixin, RouteTestCase):
     "Provisioning and notification outbox"
     module = 'crm_provisioning'
     _lines = itertools.count(1)
@@ -882,16 +882,6 @@ class ProvisioningTestCase(RouteTestCase):
         self.assertEqual(self.state(request_id)[0], 'done')
 
     # --- the server and its worker ----------------------------------------
-
-    def login(self, client, login):
-        response = client.post('/%s/rpc/' % self.db_name, json={
-                'method': 'common.db.login',
-                'params': [login, {'password': PASSWORD}, 'en'],
-                'id': 1})
-        user_id, session = json.loads(response.data)["result"][:2]
-        token = base64.b64encode(
-            ('%s:%s:%s' % (login, user_id, session)).encode()).decode()
-        return {'Authorization': 'Session ' + token}
 
     def draft_add_service(self):
         "A committed draft add-service order"

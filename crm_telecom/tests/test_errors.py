@@ -1,8 +1,6 @@
 "Refusals staff meet are in Chinese and name the field and value"
-import os
 import unittest
 
-import trytond
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
@@ -14,6 +12,7 @@ from crm_telecom.tests.tools import (
     create_customer,
     create_numbers,
     create_staff,
+    load_chinese,
     setup_reference,
 )
 
@@ -38,30 +37,11 @@ class ChineseErrorsTestCase(unittest.TestCase):
     def setUpClass(cls):
         activate_module('crm_telecom')
 
-    @staticmethod
-    def load_chinese():
-        "zh_CN with the suite's translations and its overrides of the core"
-        pool = Pool()
-        Lang = pool.get('ir.lang')
-        Translation = pool.get('ir.translation')
-        chinese, = Lang.search([('code', '=', 'zh_CN')])
-        Lang.write([chinese], {'translatable': True})
-        # the core's Chinese first: the suite overrides some of it
-        core = os.path.dirname(trytond.__file__)
-        for module, folder in [('ir', 'ir'), ('res', 'res'),
-                ('company', os.path.join('modules', 'company'))]:
-            Translation.translation_import('zh_CN', module, [
-                    os.path.join(core, folder, 'locale', 'zh_CN.po')])
-        locale = os.path.join(
-            os.path.dirname(os.path.dirname(__file__)), 'locale')
-        Translation.translation_import('zh_CN', 'crm_telecom', [
-                os.path.join(locale, 'zh_CN.po'),
-                os.path.join(locale, 'override', 'zh_CN.po')])
-
     @with_transaction()
     def test_number_not_available(self):
         "A taken number is refused with its number and state, in Chinese"
-        self.load_chinese()
+        # the core's Chinese first: the suite overrides some of it
+        load_chinese('ir', 'res', 'company', 'crm_telecom', overrides=True)
         regions, brands, products = setup_reference()
         plan = products["神州行 18元畅聊卡"]
         number, = create_numbers('13800138000')
@@ -81,7 +61,8 @@ class ChineseErrorsTestCase(unittest.TestCase):
     @with_transaction()
     def test_access_refused_in_chinese(self):
         "An access refusal names the roles in Chinese, not 'Within groups'"
-        self.load_chinese()
+        # the core's Chinese first: the suite overrides some of it
+        load_chinese('ir', 'res', 'company', 'crm_telecom', overrides=True)
         Configuration = Pool().get('telecom.configuration')
         agent = staff('agent', 'group_call_centre')
         user, context = as_staff(agent)

@@ -279,18 +279,26 @@ class RPCMixin:
         return json.loads(response.data)['error']
 
 
-def load_chinese(*modules):
-    "The modules' zh_CN translations, as a Chinese installation has them"
+def load_chinese(*modules, overrides=False):
+    """The modules' zh_CN translations, as a Chinese installation has them;
+    with overrides, also their locale/override files, which rewrite other
+    modules' strings: name those modules first (e.g. 'ir' before
+    'crm_telecom')"""
+    import glob
     import os
+
+    from trytond.tools.misc import find_dir
     pool = Pool()
     Lang = pool.get('ir.lang')
     Translation = pool.get('ir.translation')
     chinese, = Lang.search([('code', '=', 'zh_CN')])
     Lang.write([chinese], {'translatable': True})
-    root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
     for module in modules:
+        locale = find_dir(os.path.join(module, 'locale'))
         Translation.translation_import('zh_CN', module,
-            os.path.join(root, module, 'locale', 'zh_CN.po'))
+            [os.path.join(locale, 'zh_CN.po')]
+            + (glob.glob(os.path.join(locale, 'override', 'zh_CN.po'))
+                if overrides else []))
 
 
 def scenario_tests(name, path, loader, tests, pattern):
