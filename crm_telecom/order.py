@@ -9,6 +9,7 @@ from trytond.modules.company.model import employee_field, set_employee
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
 from trytond.tools import grouped_slice
+from trytond.tools import timezone as tz
 from trytond.transaction import Transaction, without_check_access
 
 from . import identity
@@ -49,6 +50,11 @@ REQUIRED_LINE_STATES = {
 
 _draft = Eval('state') != 'draft'
 _type = Eval('type')
+# the steps of the network (the network's acknowledgement, by hand when it
+# cannot): not shown at all to the roles whose groups lack them
+NETWORK_BUTTONS = {'complete', 'fail'}
+# where each step goes in the progress text (extensions fill in between)
+PROGRESS_SUBMITTED, PROGRESS_NETWORK, PROGRESS_OUTCOME = 10, 20, 30
 
 
 class Order(Workflow, ModelSQL, ModelView):
@@ -169,6 +175,11 @@ class Order(Workflow, ModelSQL, ModelView):
         states=['submitted', 'provisioning', 'done', 'failed', 'cancelled'])
     submitted_at = fields.DateTime("Submitted At", readonly=True)
     done_at = fields.DateTime("Done At", readonly=True)
+    progress = fields.Function(fields.Text("Progress",
+            states={'invisible': ~Eval('progress')},
+            help="Where the order stands: each step it went through and "
+            "when."),
+        'get_progress')
     type_string = type.translated('type')
     state_string = state.translated('state')
 
@@ -231,6 +242,22 @@ class Order(Workflow, ModelSQL, ModelView):
     def default_type(cls):
         return 'activate'
 
+    @classmethod
+    def parse_view(cls, tree, type, *args, **kwargs):
+        # Tryton greys out a button whose groups the user lacks; the
+        # network's steps are removed instead: front-office staff must not
+        # be offered them (the view is cached per set of groups)
+        pool = Pool()
+        Button = pool.get('ir.model.button')
+        User = pool.get('res.user')
+        groups = set(User.get_groups())
+        for name in NETWORK_BUTTONS:
+            button_groups = Button.get_groups(cls.__name__, name)
+            if button_groups and not groups & button_groups:
+                for element in tree.xpath('//button[@name="%s"]' % name):
+                    element.getparent().remove(element)
+        return super().parse_view(tree, type, *args, **kwargs)
+
     @fields.depends('number', 'subscriber', '_parent_subscriber.number')
     def on_change_with_line_number(self, name=None):
         number = self.number or (
@@ -261,6 +288,54 @@ class Order(Workflow, ModelSQL, ModelView):
                 if a.state == 'active']
             if len(accounts) == 1:
                 self.account, = accounts
+
+    # --- progress ---------------------------------------------------------
+
+    @classmethod
+    def get_progress(cls, orders, name):
+        steps = cls._progress_steps(orders)
+        return {o.id: '\n'.join(text for _, text in sorted(
+                    steps.get(o.id, {}).items())) or None
+            for o in orders}
+
+    @classmethod
+    def _progress_steps(cls, orders):
+        """{order id: {position: text}}: submitted, waiting for the network,
+        the outcome; crm_provisioning tells what the network did between"""
+        steps = {}
+        for order in orders:
+            order_steps = steps[order.id] = {}
+            if order.submitted_at:
+                who = order.submitted_employee or order.submitted_by
+                order_steps[PROGRESS_SUBMITTED] = gettext(
+                    'crm_telecom.msg_order_progress_submitted',
+                    time=order.format_time(order.submitted_at),
+                    who=who.rec_name if who else '-')
+            if order.state == 'provisioning':
+                order_steps[PROGRESS_NETWORK] = gettext(
+                    'crm_telecom.msg_order_progress_waiting')
+            elif order.state == 'done':
+                order_steps[PROGRESS_OUTCOME] = gettext(
+                    'crm_telecom.msg_order_progress_done',
+                    time=order.format_time(order.done_at))
+            elif order.state == 'failed':
+                order_steps[PROGRESS_OUTCOME] = gettext(
+                    'crm_telecom.msg_order_progress_failed',
+                    reason=order.failure_reason or '-')
+            elif order.state == 'cancelled':
+                order_steps[PROGRESS_OUTCOME] = gettext(
+                    'crm_telecom.msg_order_progress_cancelled')
+        return steps
+
+    def format_time(self, value):
+        "A stored (UTC) time as staff read it: in the company's time zone"
+        if not value:
+            return '-'
+        zone = self.company.timezone if self.company else None
+        if zone:
+            value = value.replace(tzinfo=tz.UTC).astimezone(
+                tz.get_tzinfo(zone))
+        return value.strftime('%Y-%m-%d %H:%M:%S')
 
     # --- creation: number reservation -------------------------------------
 
