@@ -4,8 +4,8 @@ The network answers after the submitter's request has ended (in the
 outbox's task or on the acknowledgement route), so the client would only
 see it on a refresh: the user who submitted the order gets a notification
 that opens it (the bell of the web client) and a popup through the bus.
-Both arrive live on PostgreSQL; elsewhere the bell counts it on its next
-check."""
+Both arrive live on PostgreSQL (the bus); on SQLite the notification is
+in the user menu's list when it is opened."""
 import json
 from collections import defaultdict
 
