@@ -480,7 +480,7 @@ class TerminateStart(LineStartMixin, ModelView):
         readonly=True)
     balance = Monetary("Balance", currency='currency', digits='currency',
         readonly=True)
-    cooling = fields.Char("Number", readonly=True)
+    cooling = fields.Char("Number After Termination", readonly=True)
     reason = fields.Text("Reason", required=True)
 
 

@@ -117,6 +117,21 @@ class LineWizardTestCase(unittest.TestCase):
         self.assertIn('套餐变更', message)
 
     @with_transaction()
+    def test_chinese(self):
+        "The wizards speak Chinese: labels, buttons and the texts shown"
+        load_chinese('crm_telecom')
+        line, _ = self.line()
+        with Transaction().set_context(language='zh_CN'):
+            session = Session('telecom.line.terminate', line)
+            view = session.execute(session.state)['view']
+        self.assertEqual([b['string'] for b in view['buttons']],
+            ["取消", "确认"])
+        fields = view['fields_view']['fields']
+        self.assertEqual(fields['reason']['string'], "原因")
+        self.assertEqual(fields['balance']['string'], "余额")
+        self.assertIn("冷冻期", view['defaults']['cooling'])
+
+    @with_transaction()
     def test_services(self):
         "Add a service not on the line, then remove it"
         line, products = self.line()
