@@ -24,10 +24,11 @@ from .exceptions import IdentityError, OrderError, RealNameError
 from .order import REQUIRED_LINE_STATES
 
 
-def line_buttons(confirm='confirm'):
+def line_buttons():
+    "取消 and 确认: the order is created, submitted and opened"
     return [
         Button("Cancel", 'end', 'tryton-cancel'),
-        Button("Confirm", confirm, 'tryton-ok', default=True),
+        Button("Confirm", 'confirm', 'tryton-ok', default=True),
         ]
 
 
@@ -417,7 +418,12 @@ class Transfer(LineOrderWizard):
             ])
 
     def start_values(self, line):
-        return {'company': line.company.id}
+        values = {'company': line.company.id}
+        # back from the account step: the owner found stays
+        if self.start.new_owner:
+            values['new_owner'] = self.start.new_owner.id
+            values['identity_code'] = self.start.identity_code
+        return values
 
     def transition_check(self):
         "The real-name rules the order applies to the new owner, first"
@@ -460,6 +466,10 @@ class Transfer(LineOrderWizard):
                             }])
         else:
             account = self.account.account
+            if not account:
+                raise OrderError(gettext(
+                        'crm_telecom.msg_line_transfer_account_required',
+                        owner=owner.rec_name))
             if account.payer != owner:
                 raise OrderError(gettext(
                         'crm_telecom.msg_line_transfer_account_payer',
