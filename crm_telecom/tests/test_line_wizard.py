@@ -182,6 +182,10 @@ class LineWizardTestCase(unittest.TestCase):
             self.assertEqual(session.values['new_owner'], new_owner.id)
             self.assertEqual(session.values['account'], own_account.id)
             self.assertFalse(session.values['new_account'])
+            # back and forth: the owner found stays
+            session.execute('start')
+            self.assertEqual(session.values['new_owner'], new_owner.id)
+            session.execute('check')
             # another customer's account sent anyway is refused
             with self.assertRaises(UserError) as cm:
                 session.confirm(account=other_account.id)
