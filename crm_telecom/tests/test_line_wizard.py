@@ -168,6 +168,7 @@ class LineWizardTestCase(unittest.TestCase):
         own_account = create_account(new_owner)
         other = create_customer(name="王五", sequence=3)
         other_account = create_account(other)
+        third = create_customer(name="赵六", sequence=4)
         clerk = create_staff('clerk', 'group_clerk')
         with Transaction().set_user(clerk.id):
             session = Session('telecom.line.transfer', line)
@@ -192,20 +193,19 @@ class LineWizardTestCase(unittest.TestCase):
             self.assertIn(other_account.rec_name, cm.exception.message)
 
             order = session.confirm()
-        self.assertEqual(
-            (order.type, order.new_owner, order.account, order.state),
-            ('transfer', new_owner, own_account, 'done'))
-        self.assertEqual((line.customer, line.account),
-            (new_owner, own_account))
+            self.assertEqual(
+                (order.type, order.new_owner, order.account, order.state),
+                ('transfer', new_owner, own_account, 'done'))
+            self.assertEqual((line.customer, line.account),
+                (new_owner, own_account))
 
-        # an owner without an account gets a new one of their own
-        third = create_customer(name="赵六", sequence=4)
-        session = Session('telecom.line.transfer', line)
-        session.start()
-        session.execute('check', new_owner=third.id, identity_code=None)
-        self.assertEqual((session.values['account'],
-                session.values['new_account']), (None, True))
-        order = session.confirm()
+            # an owner without an account gets a new one of their own
+            session = Session('telecom.line.transfer', line)
+            session.start()
+            session.execute('check', new_owner=third.id, identity_code=None)
+            self.assertEqual((session.values['account'],
+                    session.values['new_account']), (None, True))
+            session.confirm()
         self.assertEqual(line.customer, third)
         self.assertEqual(line.account.payer, third)
         self.assertNotIn(line.account, [own_account, other_account])
