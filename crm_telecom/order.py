@@ -530,7 +530,9 @@ class Order(Workflow, ModelSQL, ModelView):
             cursor.execute(*table.select(table.subscriber,
                     where=SQL_OPERATORS['in'](table.subscriber, list(sub_ids))
                     & table.state.in_(['submitted', 'provisioning'])
-                    & ~table.id.in_([o.id for o in orders] or [-1]),
+                    # unsaved orders (a wizard's check) have no id yet
+                    & ~table.id.in_([o.id for o in orders
+                            if o.id is not None] or [-1]),
                     limit=1))
             row = cursor.fetchone()
             if row:
