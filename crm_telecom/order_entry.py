@@ -73,13 +73,13 @@ def activation_fees(order, date):
     prorated = prorate(plan_fee + services_fee, days_left, days).quantize(
         CENT)
     return {
-        'premium_fee': premium,
-        'plan_fee': plan_fee,
-        'services_fee': services_fee,
+        'premium_fee': premium.quantize(CENT),
+        'plan_fee': plan_fee.quantize(CENT),
+        'services_fee': services_fee.quantize(CENT),
         'days_left': days_left,
         'days_in_month': days,
         'prorated_fee': prorated,
-        'total': premium + prorated,
+        'total': (premium + prorated).quantize(CENT),
         }
 
 
@@ -213,7 +213,7 @@ class OrderEntryNumber(ModelView):
         return domain
 
     @fields.depends('pattern', 'match', 'grade', 'company', 'number',
-        methods=['number_domain'])
+        'numbers', methods=['number_domain'])
     def on_change_pattern(self):
         Number = Pool().get('telecom.number')
         self.numbers = Number.search(self.number_domain(),

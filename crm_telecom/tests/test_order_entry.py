@@ -8,6 +8,7 @@ from decimal import Decimal
 from unittest.mock import patch
 
 from trytond.exceptions import UserError
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
@@ -170,6 +171,15 @@ class OrderEntryTestCase(unittest.TestCase):
             entry.result['actions'][0][0]['res_id'][0])
         self.assertEqual(order.account, account)
         self.assertEqual(order.state, 'done')
+
+    @with_transaction()
+    def test_clerks_only(self):
+        "The wizard is the clerks' (and administrators'), not every role's"
+        brands, products, numbers, clerk = self.setup()
+        agent = create_staff('agent', 'group_call_centre')
+        with self.assertRaises(AccessError):
+            Entry(agent)
+        self.assertEqual(Entry(clerk).state, 'identify')
 
     @with_transaction()
     def test_invalid_resident_id(self):
