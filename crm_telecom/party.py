@@ -189,14 +189,14 @@ class Party(metaclass=PoolMeta):
         cls._buttons.update({
                 # shown to blacklisted customers too: the wizard says why
                 # they are refused
-                'order_entry': {
+                'activate_line': {
                     'icon': 'tryton-launch',
                     },
                 })
 
     @classmethod
     @ModelView.button_action('crm_telecom.wizard_order_entry_party')
-    def order_entry(cls, parties):
+    def activate_line(cls, parties):
         "Open the activation wizard on the customer"
         pass
 
