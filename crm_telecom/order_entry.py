@@ -444,8 +444,8 @@ class OrderEntry(Wizard):
     def default_choose_number(self, fields):
         number = self.choose_number
         return {
-            'company': self.customer.company.id if self.customer.company
-            else default_company(),
+            # the clerk's company: its number pool
+            'company': default_company() or self.customer.company.id,
             'customer': self.customer.id,
             'order': self.order.id if self.order else None,
             'pattern': number.pattern,
@@ -585,6 +585,12 @@ class OrderEntry(Wizard):
     def transition_cancel(self):
         self._cancel_order()
         return 'end'
+
+    def end(self):
+        # also when the window is closed without 取消 (or after an error):
+        # a draft left behind would hold its number for hours; a submitted
+        # order is not touched
+        self._cancel_order()
 
     def _cancel_order(self):
         "Cancel the draft activation, which releases its number"

@@ -144,6 +144,10 @@ class OrderEntryTestCase(unittest.TestCase):
         action, = entry.result['actions']
         self.assertEqual(action[0]['res_model'], 'telecom.order')
         self.assertEqual(action[0]['res_id'], [order.id])
+        # the client then ends the session: the order stays as it is
+        with entry.as_user():
+            entry.Wizard.delete(entry.session)
+        self.assertEqual(Order(order.id).state, 'done')
 
         # the same ID typed again finds the customer
         form = Identify(identity_code=code)
@@ -348,6 +352,15 @@ class OrderEntryTestCase(unittest.TestCase):
         self.assertEqual(entry.result, {})
         self.assertEqual(Number(numbers[2].id).state, 'available')
         self.assertEqual(Order(order.id).state, 'cancelled')
+
+        # the window closed instead: the client ends the session
+        entry = Entry(clerk, active_model='party.party',
+            active_id=customer.id, active_ids=[customer.id])
+        self.to_number(entry, numbers[2])
+        self.assertEqual(Number(numbers[2].id).state, 'reserved')
+        with entry.as_user():
+            entry.Wizard.delete(entry.session)
+        self.assertEqual(Number(numbers[2].id).state, 'available')
 
     @with_transaction()
     def test_plans_by_brand_and_age(self):
