@@ -445,7 +445,8 @@ class OrderEntry(Wizard):
         number = self.choose_number
         return {
             # the clerk's company: its number pool
-            'company': default_company() or self.customer.company.id,
+            'company': default_company() or (
+                self.customer.company.id if self.customer.company else None),
             'customer': self.customer.id,
             'order': self.order.id if self.order else None,
             'pattern': number.pattern,
@@ -477,20 +478,18 @@ class OrderEntry(Wizard):
         plan = self.choose_plan
         order = self.order
         brand = plan.brand or order.brand
+        chosen = plan.plan or order.plan
         age = self.customer_age()
-        values = {
+        return {
             'customer': self.customer.id,
             'age': age,
             'brand': brand.id if brand else None,
-            'plan': (plan.plan or order.plan or None),
+            'plans': [p.id for p in eligible_products(['plan'], brand, age)],
+            'eligible_services': [p.id for p in eligible_products(
+                    ['addon', 'vas'], brand, age)],
+            'plan': chosen.id if chosen else None,
             'services': [s.id for s in (plan.services or order.services)],
             }
-        values['plan'] = values['plan'].id if values['plan'] else None
-        values['plans'] = [p.id for p in eligible_products(
-                ['plan'], brand, age)]
-        values['eligible_services'] = [p.id for p in eligible_products(
-                ['addon', 'vas'], brand, age)]
-        return values
 
     def customer_age(self):
         pool = Pool()
@@ -547,7 +546,7 @@ class OrderEntry(Wizard):
             }
 
     def proposed_account(self):
-        "The customer's one active account of the company, if any"
+        "The customer's latest active account in the company, if any"
         Account = Pool().get('telecom.account')
         accounts = Account.search([
                 ('payer', '=', self.customer.id),
