@@ -55,6 +55,11 @@ _type = Eval('type')
 NETWORK_BUTTONS = {'complete', 'fail'}
 # where each step goes in the progress text (extensions fill in between)
 PROGRESS_SUBMITTED, PROGRESS_NETWORK, PROGRESS_OUTCOME = 10, 20, 30
+# a draft activation holds its number before the rest is chosen (the
+# activation wizard reserves it first), and may be cancelled so; submitting
+# it requires them
+_activation_required = (_type == 'activate') & ~Eval('state').in_(
+    ['draft', 'cancelled'])
 
 
 class Order(Workflow, ModelSQL, ModelView):
@@ -104,25 +109,31 @@ class Order(Workflow, ModelSQL, ModelView):
             })
     account = fields.Many2One('telecom.account', "Billing Account",
         ondelete='RESTRICT',
-        domain=[('company', '=', Eval('company', -1))],
+        # only the accounts of whoever will hold the line
+        domain=[
+            ('company', '=', Eval('company', -1)),
+            If(_type == 'transfer',
+                ('payer', '=', Eval('new_owner', -1)),
+                ('payer', '=', Eval('customer', -1))),
+            ],
         states={
             'readonly': _draft,
             'invisible': ~_type.in_(['activate', 'transfer']),
-            'required': _type.in_(['activate', 'transfer']),
+            'required': (_type == 'transfer') | _activation_required,
             },
         help="For a transfer, the new owner's account.")
     brand = fields.Many2One('telecom.brand', "Brand", ondelete='RESTRICT',
         states={
             'readonly': _draft,
             'invisible': _type != 'activate',
-            'required': _type == 'activate',
+            'required': _activation_required,
             })
     plan = fields.Many2One('product.template', "Plan", ondelete='RESTRICT',
         domain=[('telecom_type', '=', 'plan')],
         states={
             'readonly': _draft,
             'invisible': ~_type.in_(['activate', 'change_plan']),
-            'required': _type.in_(['activate', 'change_plan']),
+            'required': (_type == 'change_plan') | _activation_required,
             })
     service = fields.Many2One('product.template', "Service",
         ondelete='RESTRICT',
@@ -548,7 +559,19 @@ class Order(Workflow, ModelSQL, ModelView):
                     order=self.type_string, line=self.subscriber.rec_name,
                     state=self.subscriber.state_string))
 
-    def _check_identity(self, party):
+    @classmethod
+    def check_real_name(cls, party, exclude=None):
+        """Real-name rules for the person who will hold a new line (not
+        blacklisted, a valid resident ID, under the lines-per-identity
+        limit, not counting the order exclude); return the resident ID.
+        Checked on submit, and by the activation wizard before anything
+        else."""
+        code = cls._check_identity(party)
+        cls._check_line_quota(code, exclude=exclude)
+        return code
+
+    @classmethod
+    def _check_identity(cls, party):
         "Real-name rules for the person who will hold the line"
         if party.blacklisted:
             raise RealNameError(gettext(
@@ -562,7 +585,8 @@ class Order(Workflow, ModelSQL, ModelView):
                     customer=party.rec_name))
         return identifier.code
 
-    def _check_line_quota(self, code):
+    @classmethod
+    def _check_line_quota(cls, code, exclude=None):
         "At most N live lines (and lines on their way) per identity"
         pool = Pool()
         Configuration = pool.get('telecom.configuration')
@@ -570,7 +594,7 @@ class Order(Workflow, ModelSQL, ModelView):
         Identifier = pool.get('party.identifier')
         limit = Configuration(1).max_lines_per_identity
         subscriber = Subscriber.__table__()
-        order = self.__table__()
+        order = cls.__table__()
         identifier = Identifier.__table__()
         holders = identifier.select(identifier.party,
             where=(identifier.type == identity.TYPE)
@@ -583,7 +607,8 @@ class Order(Workflow, ModelSQL, ModelView):
         cursor.execute(*order.select(Count(order.id),
                 where=(order.type == 'activate')
                 & order.state.in_(['submitted', 'provisioning'])
-                & order.customer.in_(holders) & (order.id != self.id)))
+                & order.customer.in_(holders)
+                & (order.id != (exclude if exclude is not None else -1))))
         pending, = cursor.fetchone()
         if lines + pending >= limit:
             raise RealNameError(gettext(
@@ -592,8 +617,8 @@ class Order(Workflow, ModelSQL, ModelView):
                     limit=limit))
 
     def _check_activate(self):
-        code = self._check_identity(self.customer)
-        self._check_line_quota(code)
+        code = self.check_real_name(self.customer, exclude=self.id)
+        self._check_complete_activation()
         age = identity.age(code, Pool().get('ir.date').today())
         for product in [self.plan, *self.services]:
             product.check_eligibility(brand=self.brand, age=age)
@@ -602,6 +627,16 @@ class Order(Workflow, ModelSQL, ModelView):
             raise OrderError(gettext(
                     'crm_telecom.msg_number_not_reserved',
                     number=self.number.number, order=self.rec_name))
+
+    def _check_complete_activation(self):
+        "What a draft activation may still lack when it is saved"
+        missing = [name for name in ['brand', 'plan', 'account', 'iccid']
+            if not getattr(self, name)]
+        if missing:
+            names = self.fields_get(missing)
+            raise OrderError(gettext('crm_telecom.msg_order_incomplete',
+                    order=self.rec_name,
+                    fields=', '.join(names[n]['string'] for n in missing)))
 
     def _check_change_plan(self):
         self._check_line_state()
@@ -643,8 +678,7 @@ class Order(Workflow, ModelSQL, ModelView):
         if self.new_owner == self.subscriber.customer:
             raise OrderError(gettext('crm_telecom.msg_order_same_owner',
                     line=self.subscriber.rec_name))
-        code = self._check_identity(self.new_owner)
-        self._check_line_quota(code)
+        self.check_real_name(self.new_owner, exclude=self.id)
 
     def _check_terminate(self):
         self._check_line_state()

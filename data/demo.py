@@ -118,6 +118,8 @@ def create_users(companies):
 def create_orders(rng):
     "Service orders in every state, on real lines"
     from trytond.pool import Pool
+
+    from crm_telecom.iccid import make as make_iccid
     pool = Pool()
     Order = pool.get('telecom.order')
     Subscriber = pool.get('telecom.subscriber')
@@ -144,7 +146,7 @@ def create_orders(rng):
         account = customer.telecom_accounts[0]
         return Order(type='activate', customer=customer, number=number,
             account=account, brand=szx, plan=szx_plans[0],
-            services=services, iccid='89860%015d' % number.id,
+            services=services, iccid=make_iccid(number.id),
             reason="新入网")
 
     # done: services on some lines, a suspension and a resumption
