@@ -6,6 +6,10 @@ first 19. The activation wizard and the service order check them here."""
 from stdnum import luhn
 from stdnum.util import clean
 
+from trytond.i18n import gettext
+
+from .exceptions import OrderError
+
 CHINA = '8986'
 
 
@@ -29,6 +33,16 @@ def error(code):
 
 def is_valid(code):
     return isinstance(code, str) and error(code) is None
+
+
+def check(code):
+    "The compact ICCID, or an error naming the field and the value"
+    code = compact(code)
+    reason = error(code)
+    if reason:
+        raise OrderError(gettext(
+                'crm_telecom.msg_iccid_invalid_%s' % reason, iccid=code))
+    return code
 
 
 def make(serial):

@@ -12,7 +12,7 @@ from trytond.tools import grouped_slice
 from trytond.tools import timezone as tz
 from trytond.transaction import Transaction, without_check_access
 
-from . import identity
+from . import iccid, identity
 from .company import default_company
 from .exceptions import NumberError, OrderError, RealNameError
 from .subscriber import SUSPENSION_REASONS
@@ -637,6 +637,7 @@ class Order(Workflow, ModelSQL, ModelView):
             raise OrderError(gettext('crm_telecom.msg_order_incomplete',
                     order=self.rec_name,
                     fields=', '.join(names[n]['string'] for n in missing)))
+        iccid.check(self.iccid)
 
     def _check_change_plan(self):
         self._check_line_state()

@@ -24,7 +24,7 @@ from trytond.wizard import (
 
 from . import iccid, identity
 from .company import company_currency, default_company
-from .exceptions import IdentityError, NumberError, OrderError
+from .exceptions import IdentityError, NumberError
 from .money import CENT, format_money, month_proration, prorate
 
 # numbers shown for one search: the clerk narrows the pattern for more
@@ -38,16 +38,6 @@ def check_identity_code(code):
     if reason:
         raise IdentityError(gettext(
                 'crm_telecom.msg_identity_invalid_%s' % reason, code=code))
-    return code
-
-
-def check_iccid(code):
-    "The compact ICCID, or an error naming the field and the value"
-    code = iccid.compact(code)
-    reason = iccid.error(code)
-    if reason:
-        raise OrderError(gettext(
-                'crm_telecom.msg_iccid_invalid_%s' % reason, iccid=code))
     return code
 
 
@@ -279,7 +269,7 @@ class OrderEntrySim(ModelView):
     @fields.depends('iccid')
     def on_change_iccid(self):
         if self.iccid:
-            self.iccid = check_iccid(self.iccid)
+            self.iccid = iccid.check(self.iccid)
 
 
 class OrderEntryFees(ModelView):
@@ -520,7 +510,7 @@ class OrderEntry(Wizard):
 
     def transition_scanned(self):
         order = self.order
-        order.iccid = check_iccid(self.sim.iccid)
+        order.iccid = iccid.check(self.sim.iccid)
         order.save()
         return 'fees'
 

@@ -6,7 +6,7 @@ from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, check_access
 
 from crm_telecom.tests.tools import (
     create_account,
@@ -100,6 +100,23 @@ class LineWizardTestCase(unittest.TestCase):
             (order.type, order.plan, order.state, order.submitted_by),
             ('change_plan', new_plan, 'done', agent))
         self.assertEqual(line.plan, new_plan)
+
+    @with_transaction()
+    def test_order_age_rule_masked_role(self):
+        "The order form keeps the age rule for roles that see IDs masked"
+        Order = Pool().get('telecom.order')
+        line, products = self.line()
+        plan = products["神州行 58元套餐"]
+        plan.min_age = 60
+        plan.save()
+        agent = create_staff('agent', 'group_call_centre')
+        with Transaction().set_user(agent.id), check_access():
+            change, = Order.create([{'type': 'change_plan',
+                        'customer': line.customer.id, 'subscriber': line.id,
+                        'plan': plan.id}])
+            with self.assertRaises(UserError) as cm:
+                Order.submit([change])
+        self.assertIn("36", cm.exception.message)
 
     @with_transaction()
     def test_suspended_refused(self):

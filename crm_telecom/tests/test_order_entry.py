@@ -16,6 +16,7 @@ from trytond.transaction import Transaction
 from crm_telecom import iccid
 from crm_telecom.money import month_proration, prorate
 from crm_telecom.tests.tools import (
+    activation,
     create_account,
     create_customer,
     create_numbers,
@@ -203,6 +204,18 @@ class OrderEntryTestCase(unittest.TestCase):
         with self.assertRaises(UserError) as cm:
             entry.press('identified', identity_code=code, name="王五")
         self.assertIn(code, cm.exception.message)
+
+    @with_transaction()
+    def test_order_form_iccid(self):
+        "An activation typed in the order form is refused a bad ICCID too"
+        Order = Pool().get('telecom.order')
+        _, brands, products = setup_reference()
+        number, = create_numbers('13800138000')
+        draft = activation(create_customer(), number, brands['SZX'],
+            products["神州行 18元畅聊卡"], iccid='89860000000000000002')
+        with self.assertRaises(UserError) as cm:
+            Order.submit([draft])
+        self.assertIn('89860000000000000002', cm.exception.message)
 
     @with_transaction()
     def test_invalid_iccid(self):
