@@ -20,6 +20,7 @@ from .exceptions import (
     IdentityError,
     IdentitySimilarityWarning,
 )
+from .extra_field import ExtraValues, ExtraValuesMixin
 from .identity_mask import check_clause, exact_identity, identity_masked
 
 TELECOM_LEVELS = [
@@ -138,7 +139,7 @@ class PartyIdentifier(metaclass=PoolMeta):
                 [i.party for i in identifiers if i.type == identity.TYPE])
 
 
-class Party(metaclass=PoolMeta):
+class Party(ExtraValuesMixin, metaclass=PoolMeta):
     __name__ = 'party.party'
     _identity_fields = {'identity_code'}
 
@@ -159,7 +160,7 @@ class Party(metaclass=PoolMeta):
         ondelete='RESTRICT',
         help="The company the customer is served by. Parties without a "
         "company (companies, employees, suppliers) are seen by all.")
-    extra = fields.Dict('telecom.extra_field', "Extra Fields",
+    extra = ExtraValues('telecom.extra_field', "Extra Fields",
         domain=[('target', '=', 'party.party')])
     extra_string = extra.translated('extra')
     identity_code = fields.Function(fields.Char("Resident ID"),

@@ -7,6 +7,7 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction
 
 from .company import default_company
+from .extra_field import ExtraValues, ExtraValuesMixin
 
 SUBSCRIBER_STATES = [
     ('draft', "Draft"),
@@ -44,7 +45,7 @@ EVENT_STEPS = [
     ]
 
 
-class Subscriber(ModelSQL, ModelView):
+class Subscriber(ExtraValuesMixin, ModelSQL, ModelView):
     "Subscriber line: one number in service for a customer"
     __name__ = 'telecom.subscriber'
 
@@ -86,7 +87,7 @@ class Subscriber(ModelSQL, ModelView):
         "History", readonly=True, order=[('date', 'DESC'), ('id', 'DESC')])
     orders = fields.One2Many('telecom.order', 'subscriber', "Orders",
         readonly=True)
-    extra = fields.Dict('telecom.extra_field', "Extra Fields",
+    extra = ExtraValues('telecom.extra_field', "Extra Fields",
         domain=[('target', '=', 'telecom.subscriber')])
     extra_string = extra.translated('extra')
     state_string = state.translated('state')

@@ -80,9 +80,15 @@ class ExtraFieldRPCTestCase(RPCMixin, RouteTestCase):
                         'income': {'__class__': 'Decimal',
                             'decimal': '8000.50'},
                         }}])
-        self.call(client, clerk, 'model.party.party.create', [{
+        other_id, = self.call(client, clerk, 'model.party.party.create', [{
                     'name': "李工", 'extra': {'occupation': 'engineer',
                         'household': 5}}])
+        # the form gets every field, those not filled in empty
+        row, = self.call(client, clerk, 'model.party.party.read',
+            [other_id], ['extra'])
+        self.assertEqual(row['extra'], {'occupation': 'engineer',
+                'household': 5, 'student': False, 'vip_since': None,
+                'income': None, 'nickname': ''})
 
         row, = self.call(client, clerk, 'model.party.party.read',
             [party_id], ['extra'])
