@@ -104,6 +104,7 @@ DB = 'crm'
 ADMIN_PASSWORD = 'admin'
 DEMO_PASSWORD = 'demo1234'
 SIZES = [(1600, 1000), (1366, 768)]
+ALL_COLUMNS = '*'  # key_columns of a list whose every shown column is key
 # words of Latin letters a Chinese screen may show
 ALLOWED_WORDS = {'CNY', 'SIM', 'ICCID', 'ID', 'VIP', 'SMS', 'MB', 'GB', 'APP'}
 
@@ -469,9 +470,20 @@ def double_click(driver, element):
 
 
 def click(driver, element):
+    from selenium.common.exceptions import ElementClickInterceptedException
     driver.execute_script(
         'arguments[0].scrollIntoView({block: "center"});', element)
-    element.click()
+    deadline = time.time() + 5
+    while True:
+        try:
+            element.click()
+            return
+        except ElementClickInterceptedException:
+            # a message of the client (the bar that says 已保存) above it
+            if time.time() > deadline:
+                driver.execute_script('arguments[0].click();', element)
+                return
+            time.sleep(0.3)
 
 
 def notebook_page(driver, title, element=None):
@@ -533,6 +545,9 @@ all('select').forEach(el => {
     }
 });
 all('[placeholder]').forEach(el => add('placeholder', el, el.placeholder));
+if (root.id === 'menu') {
+    all('td').forEach(el => add('menu entry', el, el.textContent));
+}
 // selection (and boolean) cells of lists show translated labels
 all('table.tree thead th.selection, table.tree thead th.multiselection')
     .forEach(th => {
@@ -603,12 +618,23 @@ for (const table of root.querySelectorAll('table.tree')) {
 return result;
 '''
 
+# whether arguments[0] is wholly inside the visible part of its dialog
+IN_DIALOG_VIEW = r'''
+const rect = arguments[0].getBoundingClientRect();
+const body = arguments[0].closest('.modal-body').getBoundingClientRect();
+return rect.height > 0 && rect.top >= body.top - 1
+    && rect.bottom <= body.bottom + 1 && rect.left >= body.left - 1
+    && rect.right <= body.right + 1;
+'''
+
 LATIN = re.compile(r'[A-Za-z]+')
 
 
 def english_words(text):
+    allowed = ALLOWED_WORDS | {w.strip().upper() for w in os.environ.get(
+            'BROWSER_ALLOW_WORDS', '').split(',') if w.strip()}
     return [w for w in LATIN.findall(text)
-        if len(w) > 1 and w.upper() not in ALLOWED_WORDS]
+        if len(w) > 1 and w.upper() not in allowed]
 
 
 class Walk:
@@ -634,6 +660,10 @@ class Walk:
         wait_main_menu(driver)
         self.look('0-menu', element=driver.find_element('css selector',
                 '#menu'))
+        # the bar above the tabs (the client's title, the user): noted only
+        self.check_english('%s-0-menu-%d' % (self.name, SIZES[-1][0]),
+            driver.find_element('css selector', '.navbar-header'),
+            notes_only=True)
 
     def set_size(self, width, height):
         driver = self.driver
@@ -645,14 +675,19 @@ class Walk:
                 'the window to be %d px wide' % width)
             time.sleep(0.3)  # sao lays out again on resize
 
-    def look(self, step, key_columns=(), element=None, check=None):
+    def look(self, step, key_columns=(), element=None, check=None,
+            show=None):
         """Look at the screen at both sizes: screenshot, key columns whole,
-        no English, no error. check(walk, width) asserts more."""
+        no English, no error. check(walk, width) asserts more; show is an
+        element scrolled into view first (as the user scrolls to it)."""
         driver = self.driver
         self.steps += 1
         for width, height in SIZES:
             self.set_size(width, height)
             wait_idle(driver)
+            if show is not None:
+                driver.execute_script('arguments[0].scrollIntoView('
+                    '{block: "end"});', show)
             check_no_error_dialog(driver)
             check_console(driver)
             where = element or scope(driver)
@@ -679,7 +714,7 @@ class Walk:
             log('  note %s: %s' % (label, text))
         self.notes.setdefault(text, []).append(label)
 
-    def check_english(self, label, element):
+    def check_english(self, label, element, notes_only=False):
         texts = self.driver.execute_script(COLLECT_TEXTS, element)
         # the tab's title in the tab bar
         for tab in visible(self.driver, '#tablist li.active a'):
@@ -688,18 +723,22 @@ class Walk:
         seen = set()
         for kind, text, shown in texts:
             words = english_words(text)
+            if notes_only and shown:
+                kind += ' above the tabs'
             if not words or (kind, text) in seen:
                 continue
             seen.add((kind, text))
             message = 'English %s "%s"' % (kind, text[:80])
-            if shown or strict:
+            if (shown or strict) and not notes_only:
                 self.problem(label, message)
             else:
-                self.note(label, message + ' (not on screen)')
+                self.note(label, message + ('' if shown else ' (not on screen)'))
 
     def check_columns(self, label, element, key_columns):
         columns = self.driver.execute_script(CHECK_COLUMNS, element)
         headings = {c['heading'] for c in columns}
+        if key_columns == ALL_COLUMNS:
+            key_columns = [c['heading'] for c in columns if not c.get('hidden')]
         for heading in key_columns:
             if heading not in headings:
                 self.problem(label, 'key column %s not in the list (its '
@@ -785,7 +824,17 @@ class Walk:
             if c.is_displayed() and c.text.strip()
             and not c.find_elements('css selector', 'a')]
         dialogs = len(visible(self.driver, '.modal.in'))
-        double_click(self.driver, cells[0])
+        if cells:
+            double_click(self.driver, cells[0])
+        else:
+            # every cell a link: select the row, then the 切换 button
+            click(self.driver, matching[0].find_element('css selector',
+                    'td.selection-state input, td.selection-state'))
+            wait_idle(self.driver)
+            switch = [b for b in active_tab(self.driver).find_elements(
+                    'css selector', 'button#switch_') if b.is_displayed()]
+            assert switch, 'no 切换 button to open the row'
+            click(self.driver, switch[0])
         return dialogs
 
     def wait_dialog(self, dialogs, what):
@@ -883,12 +932,23 @@ def walk_callcentre(walk):
         text = description.get_attribute('value')
         assert re.search('[\u4e00-\u9fff]', text) and amount in text, (
             'no Chinese explanation of %s: %r' % (amount, text))
-        assert description.is_displayed()
+        assert driver.execute_script(IN_DIALOG_VIEW, description), (
+            'the explanation is not in view')
         assert driver.execute_script('return arguments[0].scrollWidth <= '
             'arguments[0].clientWidth + 1', description), (
             'the explanation is cut: %r' % text)
-    walk.look('5-bill-line', ['日期', '时间', '类型', '对端号码', '计费单位数'],
-        check=explained)
+    walk.look('5-bill-line', check=explained)
+
+    # the usage records below, as the agent scrolls down to them
+    usage_list = [p for p in dialog.find_elements('css selector',
+            '.form-one2many') if p.is_displayed()][-1]
+
+    def usage_shown(walk, width):
+        assert any(driver.execute_script(IN_DIALOG_VIEW, row)
+            for row in list_rows(driver, usage_list)), (
+            'no usage record in view in the bill line dialog')
+    walk.look('6-usage', ['日期', '时间', '类型', '对端号码', '计费单位数'],
+        check=usage_shown, show=usage_list)
 
 
 EXTRA_LABEL = '职业'
@@ -903,7 +963,7 @@ def walk_admin(walk):
     driver, db_file = walk.driver, walk.db_file
     walk.open_menu('crm_telecom', 'menu_extra_field_form')
     wait_idle(driver)
-    walk.look('1-extra-fields', ['名称'])
+    walk.look('1-extra-fields')
 
     tab = active_tab(driver)
     new = [b for b in tab.find_elements('css selector', 'button#new_')
@@ -947,6 +1007,12 @@ def walk_admin(walk):
             'telecom_extra_field WHERE string = ?', EXTRA_LABEL), 30,
         'the extra field %s saved' % EXTRA_LABEL)
     walk.look('3-extra-field-saved')
+    # back to the list: the new field in it, every column readable
+    click(driver, [b for b in active_tab(driver).find_elements(
+                'css selector', 'button#switch_') if b.is_displayed()][0])
+    wait_for(driver, lambda d: any(EXTRA_LABEL in r.text
+            for r in list_rows(d)), 30, 'the new field in the list')
+    walk.look('4-extra-fields', ALL_COLUMNS)
 
     code, = sqlite_one(db_file, "SELECT p.code FROM party_party AS p "
         "WHERE p.code IS NOT NULL AND EXISTS (SELECT 1 FROM "
@@ -962,7 +1028,7 @@ def walk_admin(walk):
             'the new extra field %s is not in the customer form\'s '
             'extra-fields page (its labels: %s)' % (
                 EXTRA_LABEL, ', '.join(labels) or 'none'))
-    walk.look('4-customer-extra', check=label_shown)
+    walk.look('5-customer-extra', check=label_shown)
 
 
 def walk_lines(walk):
@@ -982,9 +1048,9 @@ def walk_lines(walk):
     number, name, resident_id = row
     walk.open_menu('crm_telecom', 'menu_subscriber_form')
     wait_for(driver, lambda d: list_rows(d), 30, 'the subscribers list')
-    walk.look('1-subscribers', ['号码', '客户', '套餐', '用户状态'])
+    walk.look('1-subscribers', ['号码', '客户', '品牌', '套餐'])
     rows = walk.search(number)
-    walk.look('2-search-number', ['号码', '客户', '套餐', '用户状态'])
+    walk.look('2-search-number', ['号码', '客户', '品牌', '套餐'])
     walk.open_row(rows, number, 'the subscribers list')
     wait_for(driver, lambda d: field_input(active_tab(d), 'customer'), 30,
         'the subscriber form')
@@ -1024,7 +1090,7 @@ def walk_activation(walk):
         "SELECT company FROM res_user WHERE login = 'clerk'")
     row = sqlite_one(db_file, 'SELECT p.id, p.code FROM party_party AS p '
         'WHERE p.company = ? AND p.blacklisted = 0 AND EXISTS (SELECT 1 FROM '
-        'telecom_account AS a WHERE a.party = p.id) ORDER BY p.id LIMIT 1',
+        'telecom_account AS a WHERE a.payer = p.id) ORDER BY p.id LIMIT 1',
         company)
     assert row, 'no customer with an account for the clerk'
     walk.open_customer(walk.customers(row[1]), row[1])
@@ -1083,22 +1149,33 @@ def run_walks(driver, env, names, timer):
     for name in names:
         login_name, function = WALKS[name]
         for path in os.listdir(SCREENSHOTS):
-            if path.startswith(name + '-') and path.endswith('.png'):
+            # this walk's, and those of the single walk-through before walks
+            if (path.startswith(name + '-') or re.match(r'\d\d-', path)) \
+                    and path.endswith('.png'):
                 os.remove(os.path.join(SCREENSHOTS, path))
         log('walk %s (%s)' % (name, login_name))
         walk = Walk(name, login_name, driver, env)
         try:
             walk.start()
             function(walk)
-            walk.finish()
-            results[name] = None
         except Exception as error:
+            # the walk stopped: where, and what it had seen until then
             traceback.print_exc()
             try:
                 screenshot(driver, '%s-failure' % name)
             except Exception:
                 pass
+            if walk.problems:
+                error = AssertionError('%s\n  and before: %s' % (error,
+                        ', '.join(walk.problems)))
             results[name] = error
+        else:
+            try:
+                walk.finish()
+                results[name] = None
+            except AssertionError as error:
+                log(str(error))
+                results[name] = error
         timer.step('walk %s: %s (%d screens, %d notes)' % (name,
                 'failed' if results[name] else 'passed', walk.steps,
                 len(walk.notes)))
@@ -1144,6 +1221,7 @@ def main():
         port = free_port()
         log('browser test in %s, port %d' % (tmp, port))
         conf, db_file, demo, ack_key = setup_database(tmp, port, timer)
+        simulator_url = None
         if demo:
             simulator, simulator_url = start_simulator(
                 tmp, db_file, port, ack_key)
@@ -1163,7 +1241,8 @@ def main():
             if not demo:
                 log('  walks skipped: no demo data')
         else:
-            env = {'url': url, 'db_file': db_file}
+            env = {'url': url, 'db_file': db_file,
+                'simulator': simulator_url}
             results = run_walks(driver, env, names, timer)
         check_no_error_dialog(driver)
         ok = not any(results.values())
