@@ -7,56 +7,77 @@
 
 It builds its own SQLite database in a temporary directory with the same
 flow as bin/serve (trytond-admin activating the crm_* modules with zh_CN,
-then `python -m data.demo` when data/demo.py exists), starts the
-provisioning/SMS endpoint simulator (data/simulator.py) on a free port with
-the demo's acknowledgement key and points the demo's outbox at it, starts
+then `python -m data.demo` when data/demo.py exists, then the demo's
+acknowledgement key with `python -m data.demo --ack-key`), starts the
+provisioning/SMS endpoint simulator (python -m data.simulator) on a free port
+with that key and the acknowledgement route of this trytond as callback,
+points the demo's outbox at it (the telecom configuration's endpoint URLs,
+which the demo sets to bin/serve's port 8099), checks it answers, starts
 trytond on a free port of 127.0.0.1 with `[web] root` at the sao installed
-by bin/install-sao, and runs the walks in Chromium. The last line printed
-is "1 passed, 0 failed" or "0 passed, 1 failed"; the exit code is 0 or 1.
+by bin/install-sao, and runs the walks in one Chromium. The last line
+printed is "1 passed, 0 failed" or "0 passed, 1 failed" (any walk failed);
+the exit code is 0 or 1. Before it, one line per walk: passed or FAILED.
+About a minute on two cores; the database takes 15-25 s of it.
 
 A walk is what one demo user (README.md, password demo1234, working in
-简体中文) does in one sitting. Each walk logs in on a fresh page, sees its
-main menu, then goes through its screens. Every screen ("step") is looked
-at in both window sizes, 1600x1000 and 1366x768 (the browser window; the
-page gets what the browser leaves of it), and at each size
-  - a screenshot is saved as tests/browser/screenshots/<walk>-<step>-<width>.png;
+简体中文) does in one sitting. Each walk logs out the previous user (the
+server session ended, the browser's storage and cookies cleared), logs in
+on a fresh page and looks at its main menu, then goes through its screens.
+Every screen (a "step") is looked at in both window sizes, 1600x1000 and
+1366x768 (the browser window: the page gets 1600x857 and 1366x625 of it
+in headless Chromium), and at each size
+  - a screenshot is saved as tests/browser/screenshots/<walk>-<step>-<width>.png
+    (the walk's older ones are removed first; <walk>-failure.png when a
+    walk stopped);
   - the key columns named for the step (by their Chinese heading) must be
-    shown whole in the list in view: header and cells displayed, their
-    text not truncated (scrollWidth <= clientWidth + 1), the column inside
-    the visible part of the table; other cut columns are printed as notes;
-  - no English on screen: the visible labels, column headings, tab and
-    notebook titles, button texts, selection values, placeholders and open
-    menu entries of the active tab (or of the dialog on top of it) and of
-    the main menu may hold no word of Latin letters but the allowed ones
-    (ALLOWED_WORDS: CNY, SIM, ICCID, ID, VIP, SMS, MB, GB, APP, and single
-    letters such as the credit grades A-D); values typed in fields (codes,
-    numbers, e-mail, URLs) are not looked at. English in entries of closed
-    menus and in tooltips is printed as a note (BROWSER_STRICT_MENUS=1 makes
-    it fail too);
+    shown whole in the lists in view: header and cells displayed, their
+    text not truncated (the text's own width within its box, to the
+    fraction of a pixel: sao ends it with an ellipsis; scrollWidth is
+    rounded), the column inside the visible part of the table (not behind
+    its horizontal scroll); other cut columns are printed as notes;
+  - no English: the visible labels, column headings, notebook and dialog
+    titles, the tab's title and menu path, button texts, selection values
+    (in forms and list cells), placeholders, open menu entries of the active
+    tab (or of the dialog on top of it) and the main menu's entries may
+    hold no word of Latin letters but ALLOWED_WORDS (CNY, SIM, ICCID, ID,
+    VIP, SMS, MB, GB, APP; single letters such as the credit grades A-D
+    pass too); values in fields (codes, numbers, e-mail, URLs) are not
+    looked at. English in the entries of closed menus, in tooltips and in
+    the bar above the tabs (the client's title) is printed as a note;
   - no error dialog and no uncaught JavaScript error (also checked while
     waiting for anything).
 A walk goes on after a failed look at a screen, so that one run reports
-all of them; it fails at its end, the test fails when a walk failed.
+all of them, each with the screens where it was seen; it fails at its end.
 
-Walks (BROWSER_WALKS / --walks, comma-separated; default: the enabled ones):
-  callcentre  call-centre agent: "why was I charged?" Customers 360° list,
-              search a customer with a charged roaming bill line, its 360°
-              form (the resident ID shown masked), its bills tab, the bill,
-              the bill line with its Chinese explanation and usage records.
-  admin       telecom_admin: adds the extra field 职业 (text) for customers
-              in the extra-field list, then opens a customer's 360° form:
-              the label 职业 must be in its extra-fields page without adding
-              the key by hand.
-  lines       clerk: the subscribers list, search a number, the 360° form of
-              its customer with the full resident ID (clerks see it).
-Prepared, not enabled (TODO, they need screens being built; run them by
-naming them in BROWSER_WALKS):
-  activation  clerk: the business-hall wizard telecom.order.entry to 已完成.
-  payment     billing: a payment restoring a line suspended for arrears.
+Walks (BROWSER_WALKS / --walks, comma-separated; default: the enabled ones,
+ENABLED_WALKS):
+  callcentre  call-centre agent, "why was I charged?": the Customers 360°
+              list searched for a Guangdong customer with a charged roaming
+              bill line (from the SQLite file), the resident ID masked in
+              the list and in the 360° form, its 账单 page, the bill (a
+              dialog), the bill line (a dialog) with its Chinese explanation
+              (费用说明) in view and whole, its usage records (话单) scrolled
+              to.
+  admin       telecom_admin: the extra-field list, a new field 职业 of type
+              字符型 (text) for customers, saved, the list with it; a
+              customer's 360° form: the label 职业 must be on its 扩展字段
+              page without adding the key by hand (fails until the product
+              shows new extra fields at once).
+  lines       clerk: the subscribers list, a number searched, its form, the
+              360° form of its customer (by URL fragment) with the full
+              resident ID (clerks see it).
+Prepared, not enabled (TODO in their docstrings; run them by naming them):
+  activation  clerk: the business-hall wizard telecom.order.entry from a
+              customer's 360° form to the order form at 已完成.
+  payment     billing: a payment of the amount due of an account whose line
+              is suspended for arrears, posted; the line back to 正常 with
+              its services (through the simulator). Only the restoration
+              text of the payment form is missing today.
 
 Environment:
   BROWSER_WALKS     walks to run, e.g. "callcentre,admin" (default: enabled)
   BROWSER_SIZES     window sizes, default "1600x1000,1366x768"
+  BROWSER_ALLOW_WORDS  more allowed Latin words, e.g. "CRM"
   BROWSER_STRICT_MENUS=1  English in closed menus and tooltips fails too
   BROWSER_MODULES   modules to activate (default: every registered crm_*)
   BROWSER_NO_DEMO=1 do not load the demo data (no walk runs then)
@@ -77,8 +98,13 @@ the client starts, after login, and on every later `hashchange`):
   #<db>/url;url="https://..."             opens a new window
 The client writes the current tab's URL back into the fragment (Tab.get_url),
 so the fragment of a tab opened from the menu is a ready-made deep link.
-The walks open menu entries as a click on them does (open_menu: the
-ir.ui.menu's tree_open keyword), and records by fragment.
+When the fragment matches none of the open tabs on a `hashchange`, sao
+opens it in a new tab: a double-click on a list row that switches the tab
+to its form before the browser delivered the `hashchange` of the row's
+click opens the list a second time, in a tab titled with the model's name
+(double_click clicks first and waits, as a person does). The walks open
+menu entries as a click on them does (Walk.open_menu: the ir.ui.menu's
+tree_open keyword), rows by double-click, and one record by fragment.
 """
 import argparse
 import json
