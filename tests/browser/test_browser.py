@@ -480,7 +480,7 @@ def wait_main_menu(driver):
     return rows
 
 
-def double_click(driver, element):
+def double_click(driver, element, xoffset=0):
     """Double-click as a person does: a click, then a double-click a moment
     later. The click on a list row writes the tab's URL into the fragment;
     were the double-click to switch the tab to its form before the browser
@@ -489,10 +489,12 @@ def double_click(driver, element):
     from selenium.webdriver.common.action_chains import ActionChains
     driver.execute_script(
         'arguments[0].scrollIntoView({block: "center"});', element)
-    element.click()
+    ActionChains(driver).move_to_element_with_offset(element, xoffset, 0
+        ).click().perform()
     wait_idle(driver)
     time.sleep(0.2)
-    ActionChains(driver).double_click(element).perform()
+    ActionChains(driver).move_to_element_with_offset(element, xoffset, 0
+        ).double_click().perform()
 
 
 def click(driver, element):
@@ -663,6 +665,20 @@ const body = arguments[0].closest('.modal-body').getBoundingClientRect();
 return rect.height > 0 && rect.top >= body.top - 1
     && rect.bottom <= body.bottom + 1 && rect.left >= body.left - 1
     && rect.right <= body.right + 1;
+'''
+
+# the cell of a row (arguments[0]) with the widest blank right of its
+# link, and an x offset from its centre into that blank
+FREE_SPOT = r'''
+let best = null, room = 10;
+for (const td of arguments[0].querySelectorAll('td')) {
+    const link = td.querySelector('a');
+    if (!link || !td.offsetWidth) continue;
+    const cell = td.getBoundingClientRect();
+    const free = cell.right - link.getBoundingClientRect().right - 4;
+    if (free > room) { best = [td, cell.width / 2 - 4 - free / 2]; room = free; }
+}
+return best ? [best[0], Math.round(best[1])] : [null, 0];
 '''
 
 LATIN = re.compile(r'[A-Za-z]+')
@@ -869,14 +885,13 @@ class Walk:
         if cells:
             double_click(self.driver, cells[0])
         else:
-            # every cell a link: select the row, then the 切换 button
-            click(self.driver, matching[0].find_element('css selector',
-                    'td.selection-state input, td.selection-state'))
-            wait_idle(self.driver)
-            switch = [b for b in active_tab(self.driver).find_elements(
-                    'css selector', 'button#switch_') if b.is_displayed()]
-            assert switch, 'no 切换 button to open the row'
-            click(self.driver, switch[0])
+            # every cell a link: on the blank right of the cell whose link
+            # leaves the most room
+            cell, offset = self.driver.execute_script(FREE_SPOT,
+                matching[0])
+            assert cell, 'no blank spot to double-click in the row %s' % (
+                matching[0].text)
+            double_click(self.driver, cell, offset)
         return dialogs
 
     def wait_dialog(self, dialogs, what):
@@ -1369,13 +1384,13 @@ def main():
             timer.step('logged in, main menu shows %d entries: %s' % (
                     len(rows), ', '.join(r.text.strip() for r in rows[:8])))
             screenshot(driver, 'admin-0-menu')
+            check_no_error_dialog(driver)
             if not demo:
                 log('  walks skipped: no demo data')
         else:
             env = {'url': url, 'db_file': db_file,
                 'simulator': simulator_url}
             results = run_walks(driver, env, names, timer)
-        check_no_error_dialog(driver)
         ok = not any(results.values())
     except Exception:
         traceback.print_exc()
