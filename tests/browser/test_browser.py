@@ -559,7 +559,8 @@ const add = (kind, el, text, visible) => {
     }
 };
 const all = css => Array.from(root.querySelectorAll(css));
-all('label, legend, .modal-title, .title, .nav-tabs a, .form-separator')
+all('label, legend, .modal-title, .title, .nav-tabs a, .form-separator, '
+    + '#title')
     .forEach(el => add('label', el, el.textContent));
 all('button, .btn').forEach(el => {
     add('button', el, el.textContent);
