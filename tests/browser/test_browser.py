@@ -1384,7 +1384,7 @@ def main():
             rows = wait_main_menu(driver)
             timer.step('logged in, main menu shows %d entries: %s' % (
                     len(rows), ', '.join(r.text.strip() for r in rows[:8])))
-            screenshot(driver, 'admin-0-menu')
+            screenshot(driver, 'login-only-0-menu')
             check_no_error_dialog(driver)
             if not demo:
                 log('  walks skipped: no demo data')
@@ -1424,7 +1424,7 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
     for name, error in results.items():
         log('walk %-10s %s' % (name, 'passed' if error is None else
-                'FAILED: %s' % str(error).splitlines()[0]))
+                'FAILED: %s' % str(error).splitlines()[0].rstrip(':')))
     timer.step('done')
     print('1 passed, 0 failed' if ok else '0 passed, 1 failed', flush=True)
     return 0 if ok else 1
