@@ -2,7 +2,8 @@
 # Run the headless browser test of the web client, installing what is
 # missing first: Debian's chromium, chromium-driver and a CJK font, selenium
 # in .venv, and sao (bin/install-sao). Arguments go to test_browser.py
-# (--keep, --login-only). Ends with "1 passed, 0 failed" or "0 passed, 1 failed".
+# (--keep, --login-only, --walks callcentre,admin; or BROWSER_WALKS=...).
+# Ends with "1 passed, 0 failed" or "0 passed, 1 failed".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
