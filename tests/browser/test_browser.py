@@ -339,7 +339,9 @@ def make_driver(tmp):
     options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
     service = Service(
         executable_path=os.environ.get('CHROMEDRIVER', '/usr/bin/chromedriver'),
-        log_output=os.path.join(tmp, 'chromedriver.log'))
+        log_output=os.path.join(tmp, 'chromedriver.log'),
+        # the browser of a business hall in China: times shown as there
+        env={**os.environ, 'TZ': 'Asia/Shanghai'})
     driver = webdriver.Chrome(service=service, options=options)
     driver.set_page_load_timeout(60)
     return driver
@@ -1158,34 +1160,137 @@ def walk_lines(walk):
 
 
 def walk_activation(walk):
-    """Business-hall clerk: a new line through the business-hall wizard.
+    """Business-hall clerk: a new customer's line through the business-hall
+    wizard (营业厅受理): the resident ID typed once, a number found by its
+    tail, a plan of a brand, the SIM's ICCID, the fees, confirmed; the order
+    form it opens reaches 已完成 without a refresh (the simulator started
+    by this test acknowledges the activation)."""
+    from stdnum.cn import ric
 
-    TODO (enable in ENABLED_WALKS once crm_telecom has the wizard
-    telecom.order.entry): open it from the 360° form's action menu (or
-    #crm/wizard/telecom.order.entry), choose a free number, plan and
-    services, confirm; its last step opens the order form, which must reach
-    已完成 without a refresh once the simulator acknowledges (the simulator
-    is started by this test and the outbox points at it). Look at every
-    wizard step (walk.look) with its key columns."""
+    from crm_telecom import iccid
     driver, db_file = walk.driver, walk.db_file
     company, = sqlite_one(db_file,
         "SELECT company FROM res_user WHERE login = 'clerk'")
-    row = sqlite_one(db_file, 'SELECT p.id, p.code FROM party_party AS p '
-        'WHERE p.company = ? AND p.blacklisted = 0 AND EXISTS (SELECT 1 FROM '
-        'telecom_account AS a WHERE a.payer = p.id) ORDER BY p.id LIMIT 1',
-        company)
-    assert row, 'no customer with an account for the clerk'
-    walk.open_customer(walk.customers(row[1]), row[1])
-    walk.look('1-customer360')
-    open_fragment(driver, '%s/wizard/telecom.order.entry;%s' % (DB,
-            fragment_params(name='营业厅受理', data={
-                    'model': 'party.party', 'id': row[0], 'ids': [row[0]]})))
-    wait_for(driver, lambda d: top_dialog(d) or None, 30,
-        'the business-hall wizard')
-    walk.look('2-wizard')
-    # TODO: fill in the steps, then wait for the order form to show 已完成
-    raise AssertionError('TODO: the business-hall wizard walk is not '
-        'written yet')
+    with sqlite3.connect(db_file) as connection:
+        known_ids = {r[0] for r in connection.execute(
+                "SELECT code FROM party_identifier WHERE type = 'cn_ric'")}
+        available = [r[0] for r in connection.execute(
+                "SELECT number FROM telecom_number WHERE state = 'available' "
+                "AND grade = 'ordinary' AND company = ? ORDER BY number",
+                (company,))]
+        iccids = {r[0] for r in connection.execute(
+                'SELECT iccid FROM telecom_subscriber UNION '
+                'SELECT iccid FROM telecom_order')}
+        plan = connection.execute(
+            'SELECT t.name, b.name FROM product_template AS t '
+            'JOIN telecom_brand AS b ON b.id = t.telecom_brand '
+            "WHERE t.telecom_type = 'plan' AND t.active "
+            'AND COALESCE(t.min_age, 0) <= 30 '
+            'AND COALESCE(t.max_age, 200) >= 30 '
+            'ORDER BY b.id, t.id LIMIT 1').fetchone()
+    assert available and plan, 'no free number or plan for the clerk'
+    plan_name, brand_name = plan
+    # a tail of five digits only one free number has: found at once
+    tails = {}
+    for number in available:
+        tails.setdefault(number[-5:], []).append(number)
+    number = next(n[0] for t, n in sorted(tails.items()) if len(n) == 1)
+    # a new resident ID born 30 years ago in a district the demo uses
+    district = next(iter(sorted(known_ids)))[:6]
+    birth = '%04d0615' % (time.localtime().tm_year - 30)
+    resident_id = next(code for code in (
+            first17 + ric.calc_check_digit(first17) for first17 in (
+                district + birth + '%03d' % i for i in range(100, 999)))
+        if code not in known_ids and ric.is_valid(code))
+    sim = next(code for code in (iccid.make(9000000 + i) for i in range(999))
+        if code not in iccids)
+    log('  new customer %s, number %s, %s %s, ICCID %s' % (
+            resident_id, number, brand_name, plan_name, sim))
+
+    dialogs = len(visible(driver, '.modal.in'))
+    menu_id = model_data_id(db_file, 'crm_telecom', 'menu_order_entry')
+    assert menu_id, 'no menu crm_telecom.menu_order_entry'
+    driver.execute_script('Sao.Action.exec_keyword("tree_open", '
+        '{model: "ir.ui.menu", id: arguments[0]}, null, false);', menu_id)
+    dialog = walk.wait_dialog(dialogs, 'the business-hall wizard')
+
+    def press(text):
+        buttons = [b for b in dialog.find_elements('css selector',
+                '.modal-footer button') if b.is_displayed()
+            and b.text.strip() == text]
+        assert buttons, 'no button %s in the wizard (its buttons: %s)' % (
+            text, ', '.join(b.text.strip() for b in dialog.find_elements(
+                    'css selector', '.modal-footer button')))
+        click(driver, buttons[0])
+        wait_idle(driver)
+
+    def typed(name, text):
+        from selenium.webdriver.common.keys import Keys
+        field = field_input(dialog, name)
+        field.clear()
+        field.send_keys(text + Keys.TAB)
+        wait_idle(driver)
+
+    typed('identity_code', resident_id)
+    typed('name', '林晓')
+    typed('phone', '13912345678')
+    typed('street', '天河路 100 号')
+    typed('city', '广州')
+    walk.look('1-identify', element=dialog)
+    press('下一步')
+
+    wait_for(driver, lambda d: field_input(dialog, 'pattern'), 30,
+        'the number step')
+    typed('pattern', number[-5:])
+    wait_for(driver, lambda d: number in field_input(dialog, 'number')
+        .get_attribute('value'), 20, 'the number %s chosen' % number)
+    walk.look('2-number', ALL_COLUMNS, element=dialog)
+    press('下一步')
+
+    wait_for(driver, lambda d: field_input(dialog, 'brand'), 30,
+        'the plan step')
+    def selected(name, text):
+        from selenium.webdriver.support.ui import Select
+        wait_for(driver, lambda d: text in [o.text.strip() for o in Select(
+                    field_input(dialog, name)).options], 20,
+            '%s among the choices of %s' % (text, name))
+        Select(field_input(dialog, name)).select_by_visible_text(text)
+        wait_idle(driver)
+
+    selected('brand', brand_name)
+    selected('plan', plan_name)
+    walk.look('3-plan', element=dialog)
+    press('下一步')
+
+    wait_for(driver, lambda d: field_input(dialog, 'iccid'), 30,
+        'the SIM step')
+    typed('iccid', sim)
+    walk.look('4-sim', element=dialog)
+    press('下一步')
+
+    wait_for(driver, lambda d: field_input(dialog, 'total'), 30,
+        'the fees step')
+    walk.look('5-fees', element=dialog)
+    tabs = len(visible(driver, '#tablist li'))
+    press('确认受理')
+
+    # the order's form, opened by the wizard; never refreshed by hand
+    wait_for(driver, lambda d: len(visible(d, '#tablist li')) > tabs
+        and not visible(d, '.modal.in'), 30, 'the order form')
+    tab = active_tab(driver)
+    wait_for(driver, lambda d: number in tab.text or any(
+            number in (i.get_attribute('value') or '')
+            for i in tab.find_elements('css selector', 'input')), 30,
+        'the order of %s' % number)
+
+    def done(driver):
+        state = field_input(tab, 'state')
+        return state.get_attribute('value') == '"done"' and state
+    state = wait_for(driver, done, 60, 'the order at 已完成')
+    walk.look('6-order-done', check=lambda walk, width: None)
+    shown = driver.execute_script(
+        'return arguments[0].selectedOptions[0].textContent;', state)
+    assert shown.strip() == '已完成', 'the order shows %r' % shown
 
 
 def walk_payment(walk):
@@ -1287,7 +1392,7 @@ WALKS = {
     'activation': ('clerk', walk_activation),
     'payment': ('billing', walk_payment),
     }
-ENABLED_WALKS = ['callcentre', 'admin', 'lines']
+ENABLED_WALKS = ['callcentre', 'admin', 'lines', 'activation', 'payment']
 
 
 def run_walks(driver, env, names, timer):
