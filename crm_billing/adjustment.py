@@ -41,9 +41,9 @@ class Adjustment(AccountMoneyMixin, Workflow, ModelSQL, ModelView):
             ], "State", required=True, readonly=True, sort=False)
     requested_by = fields.Many2One('res.user', "Requested By", readonly=True)
     requested_employee = employee_field("Requested by Employee",
-        states=['waiting', 'approved', 'refused'])
+        states=['draft', 'waiting', 'approved', 'refused'])
     approved_employee = employee_field("Approved by Employee",
-        states=['approved', 'refused'])
+        states=['draft', 'waiting', 'approved', 'refused'])
     approved_by = fields.Many2One('res.user', "Approved By", readonly=True)
     approved_at = fields.DateTime("Approved At", readonly=True)
     bill = fields.Many2One('telecom.bill', "Billed On", readonly=True,

@@ -93,9 +93,9 @@ class Payment(AccountMoneyMixin, Workflow, ModelSQL, ModelView):
     state = fields.Selection(PAYMENT_STATES, "State", required=True,
         readonly=True, sort=False)
     posted_employee = employee_field("Posted by Employee",
-        states=['posted', 'reversed'])
+        states=['draft', 'posted', 'reversed'])
     reversed_employee = employee_field("Reversed by Employee",
-        states=['reversed'])
+        states=['draft', 'posted', 'reversed'])
     posted_by = fields.Many2One('res.user', "Posted By", readonly=True,
         ondelete='RESTRICT')
     posted_at = fields.DateTime("Posted At", readonly=True)

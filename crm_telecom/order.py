@@ -183,7 +183,8 @@ class Order(Workflow, ModelSQL, ModelView):
         states={'invisible': Eval('state') != 'failed'})
     submitted_by = fields.Many2One('res.user', "Submitted By", readonly=True)
     submitted_employee = employee_field("Submitted by Employee",
-        states=['submitted', 'provisioning', 'done', 'failed', 'cancelled'])
+        states=['draft', 'submitted', 'provisioning', 'done', 'failed',
+            'cancelled'])
     submitted_at = fields.DateTime("Submitted At", readonly=True)
     done_at = fields.DateTime("Done At", readonly=True)
     progress = fields.Function(fields.Text("Progress",

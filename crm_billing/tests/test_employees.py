@@ -52,3 +52,23 @@ class EmployeesTestCase(unittest.TestCase):
         adjustment = Adjustment(adjustment.id)
         self.assertEqual(adjustment.requested_employee, clerk.employee)
         self.assertEqual(adjustment.approved_employee, billing.employee)
+
+    @with_transaction()
+    def test_employees_never_typed(self):
+        "Who took a step is recorded by the step: read-only in every state"
+        from trytond.pyson import PYSONDecoder, PYSONEncoder
+        pool = Pool()
+        for model, names in [
+                ('telecom.payment', ['posted_employee', 'reversed_employee']),
+                ('telecom.bill.adjustment',
+                    ['requested_employee', 'approved_employee']),
+                ('telecom.order', ['submitted_employee']),
+                ]:
+            Model = pool.get(model)
+            states = [s for s, _ in Model._fields['state'].selection]
+            for name in names:
+                readonly = Model._fields[name].states['readonly']
+                for state in states:
+                    with self.subTest(model=model, field=name, state=state):
+                        self.assertTrue(PYSONDecoder({'state': state}).decode(
+                                PYSONEncoder().encode(readonly)))
