@@ -119,6 +119,23 @@ class LineWizardTestCase(unittest.TestCase):
         self.assertIn("36", cm.exception.message)
 
     @with_transaction()
+    def test_order_form_remote_types(self):
+        "The call centre cannot type a transfer or termination in the order form"
+        Order = Pool().get('telecom.order')
+        line, _ = self.line()
+        agent = create_staff('agent', 'group_call_centre')
+        with Transaction().set_user(agent.id), check_access():
+            for type_ in ['transfer', 'terminate']:
+                with self.subTest(type=type_), self.assertRaises(AccessError):
+                    Order.create([{'type': type_,
+                                'customer': line.customer.id,
+                                'subscriber': line.id}])
+            suspension, = Order.create([{'type': 'suspend',
+                        'customer': line.customer.id, 'subscriber': line.id,
+                        'suspension_reason': 'loss'}])
+        self.assertEqual(suspension.type, 'suspend')
+
+    @with_transaction()
     def test_suspended_refused(self):
         "A suspended line cannot change plan: said in Chinese at the start"
         Order = Pool().get('telecom.order')
