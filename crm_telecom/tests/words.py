@@ -1,0 +1,96 @@
+"""What staff read on the screens, as the web client (sao 8.0) gets it: the
+words of a view in the current language, and the width a list needs."""
+from lxml import etree
+
+from trytond.pool import Pool
+
+# core words that are wrong for the operator (参与者: the core's party, 报告:
+# a second word for 报表) and English the Chinese screens must not show
+FORBIDDEN = ['Identifiers', 'Party', 'Email...', '参与者', '报告']
+
+# the list area of a 1366 px wide window: the menu takes about 366 px, the
+# selection and column-chooser columns 30 px each, scroll bar and borders 20
+LIST_BUDGET = 1366 - 366 - 2 * 30 - 20
+
+# sao's default column width in em by widget (src/view/tree.js,
+# _set_column_width), one em being about 14 px in the Chinese client
+SAO_EM = {
+    'integer': 8, 'selection': 9, 'reference': 20, 'one2many': 5,
+    'many2many': 5, 'boolean': 3, 'binary': 20,
+    }
+EM_PX = 14
+
+
+def view_id(xml_id):
+    module, fs_id = xml_id.split('.')
+    return Pool().get('ir.model.data').get_id(module, fs_id)
+
+
+def view_words(model, xml_id=None, view_type='form'):
+    """Every string of a view as the client gets it (labels, pages, buttons,
+    field strings, helps and selection names), with where it comes from"""
+    Model = Pool().get(model)
+    view = Model.fields_view_get(
+        view_id=view_id(xml_id) if xml_id else None, view_type=view_type)
+    words = []
+    for node in etree.fromstring(view['arch']).iter():
+        for attr in ('string', 'help', 'confirm'):
+            if node.get(attr):
+                words.append(('%s/%s@%s' % (model, node.tag, attr),
+                        node.get(attr)))
+    for name, field in view['fields'].items():
+        where = '%s.%s' % (model, name)
+        for key in ('string', 'help'):
+            if field.get(key):
+                words.append((where, field[key]))
+        if isinstance(field.get('selection'), list):
+            words.extend((where, v) for _, v in field['selection'] if v)
+    return words
+
+
+def forbidden_words(words):
+    return [(where, text) for where, text in words
+        if any(f in text for f in FORBIDDEN)]
+
+
+def list_columns(model, xml_id):
+    """The columns a list shows at first (neither optional nor invisible):
+    (name, px) with px the width sao gives it at least"""
+    Model = Pool().get(model)
+    view = Model.fields_view_get(view_id=view_id(xml_id), view_type='tree')
+    columns = []
+    for node in etree.fromstring(view['arch']):
+        if node.tag not in {'field', 'button'}:
+            continue
+        if node.get('optional') == '1' or node.get('tree_invisible') == '1':
+            continue
+        name = node.get('name')
+        if node.get('width'):
+            px = int(node.get('width'))
+        else:
+            field = view['fields'].get(name, {})
+            widget = node.get('widget') or field.get('type')
+            em = SAO_EM.get(widget, 10) + (2 if field.get('symbol') else 0)
+            expand = int(node.get('expand') or 0)
+            if expand:
+                em = em * (1 + expand) / expand
+            px = em * EM_PX
+        columns.append((name, node, px))
+    return columns
+
+
+def list_width(model, xml_id):
+    return sum(px for _, _, px in list_columns(model, xml_id))
+
+
+def sum_headings(model, xml_id):
+    "The heading of each column that shows a total in the footer"
+    Model = Pool().get(model)
+    view = Model.fields_view_get(view_id=view_id(xml_id), view_type='tree')
+    headings = {}
+    for node in etree.fromstring(view['arch']):
+        if node.tag == 'field' and node.get('sum') == '1':
+            name = node.get('name')
+            headings[name] = (node.get('string')
+                or view['fields'][name]['string'])
+    return headings
