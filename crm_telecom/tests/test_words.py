@@ -11,6 +11,7 @@ from crm_telecom.tests.words import (
     LIST_BUDGET,
     forbidden_words,
     list_columns,
+    list_problems,
     list_width,
     sum_headings,
     view_words,
@@ -190,3 +191,12 @@ class ListWidthsTestCase(unittest.TestCase):
             headings = sum_headings('telecom.account',
                 'crm_telecom.account_view_list')
         self.assertEqual(headings, {'balance': "余额合计"})
+
+    @with_transaction()
+    def test_module_lists(self):
+        "Every list of crm_telecom fits, shows its date-times, heads totals"
+        load_chinese(*CHINESE, overrides=True)
+        with chinese():
+            # the extra fields' list is another change's
+            self.assertEqual(list_problems('crm_telecom',
+                    exempt={'crm_telecom.extra_field_view_list'}), [])

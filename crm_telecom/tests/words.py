@@ -94,3 +94,50 @@ def sum_headings(model, xml_id):
             headings[name] = (node.get('string')
                 or view['fields'][name]['string'])
     return headings
+
+
+def module_lists(module):
+    "(model, xml id) of every list view a module defines"
+    pool = Pool()
+    View = pool.get('ir.ui.view')
+    ModelData = pool.get('ir.model.data')
+    lists = []
+    for data in ModelData.search([
+                ('module', '=', module), ('model', '=', 'ir.ui.view')]):
+        view = View(data.db_id)
+        if view.inherit:
+            view = view.inherit
+            data, = ModelData.search([
+                    ('model', '=', 'ir.ui.view'), ('db_id', '=', view.id)])
+        if view.type == 'tree':
+            lists.append((view.model, '%s.%s' % (data.module, data.fs_id)))
+    return sorted(set(lists))
+
+
+def list_problems(module, exempt=()):
+    """What keeps a module's lists from reading well at 1366 px: a column
+    without width that does not take the rest, lists wider than the
+    window, a date-time without its date or time widget (sao cannot show
+    it), a total whose heading does not say 合计"""
+    problems = []
+    for model, xml_id in module_lists(module):
+        if xml_id in exempt:
+            continue
+        Model = Pool().get(model)
+        view = Model.fields_view_get(
+            view_id=view_id(xml_id), view_type='tree')
+        for node in etree.fromstring(view['arch']):
+            field = view['fields'].get(node.get('name'), {})
+            if (node.tag == 'field' and field.get('type') == 'datetime'
+                    and node.get('widget') not in {'date', 'time'}):
+                problems.append((xml_id, node.get('name'), 'no widget'))
+        for name, node, _ in list_columns(model, xml_id):
+            if not (node.get('width') or node.get('expand')):
+                problems.append((xml_id, name, 'no width'))
+        width = list_width(model, xml_id)
+        if width > LIST_BUDGET:
+            problems.append((xml_id, int(width), 'too wide'))
+        for name, heading in sum_headings(model, xml_id).items():
+            if not heading.endswith('合计'):
+                problems.append((xml_id, name, heading))
+    return problems
