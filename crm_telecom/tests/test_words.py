@@ -13,6 +13,7 @@ from crm_telecom.tests.words import (
     list_columns,
     list_problems,
     list_width,
+    module_forbidden_words,
     sum_headings,
     view_words,
 )
@@ -200,3 +201,10 @@ class ListWidthsTestCase(unittest.TestCase):
             # the extra fields' list is another change's
             self.assertEqual(list_problems('crm_telecom',
                     exempt={'crm_telecom.extra_field_view_list'}), [])
+
+    @with_transaction()
+    def test_module_views_words(self):
+        "No view of crm_telecom shows English leftovers or core terms"
+        load_chinese(*CHINESE, overrides=True)
+        with chinese():
+            self.assertEqual(module_forbidden_words('crm_telecom'), [])

@@ -98,6 +98,12 @@ def sum_headings(model, xml_id):
 
 def module_lists(module):
     "(model, xml id) of every list view a module defines"
+    return [(m, x) for m, x, t in module_views(module) if t == 'tree']
+
+
+def module_views(module):
+    """(model, xml id, type) of every view a module defines or extends (an
+    extension stands for the view it extends)"""
     pool = Pool()
     View = pool.get('ir.ui.view')
     ModelData = pool.get('ir.model.data')
@@ -109,9 +115,18 @@ def module_lists(module):
             view = view.inherit
             data, = ModelData.search([
                     ('model', '=', 'ir.ui.view'), ('db_id', '=', view.id)])
-        if view.type == 'tree':
-            lists.append((view.model, '%s.%s' % (data.module, data.fs_id)))
+        if view.type in {'tree', 'form'}:
+            lists.append((view.model, '%s.%s' % (data.module, data.fs_id),
+                    view.type))
     return sorted(set(lists))
+
+
+def module_forbidden_words(module):
+    "The forbidden words in the views of a module, in the current language"
+    words = []
+    for model, xml_id, type_ in module_views(module):
+        words += view_words(model, xml_id, type_)
+    return forbidden_words(words)
 
 
 def list_problems(module, exempt=()):
