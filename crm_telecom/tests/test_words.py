@@ -175,6 +175,17 @@ class ListWidthsTestCase(unittest.TestCase):
                 self.assertLessEqual(list_width(model, xml_id), LIST_BUDGET)
 
     @with_transaction()
+    def test_identity_tab_lists_fit(self):
+        "The identity tab shows identifiers and contacts side by side"
+        for model, xml_id in [
+                ('party.identifier', 'crm_telecom.identifier_view_list'),
+                ('party.contact_mechanism',
+                    'crm_telecom.contact_mechanism_view_list')]:
+            with self.subTest(view=xml_id):
+                self.assertLessEqual(
+                    list_width(model, xml_id), LIST_BUDGET / 2)
+
+    @with_transaction()
     def test_key_columns(self):
         "Numbers, IDs, regions and states have a width of their own"
         for xml_id, names in KEY_COLUMNS.items():
