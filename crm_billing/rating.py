@@ -20,6 +20,7 @@ from trytond.tools import grouped_slice, sqlite_apply_types
 from trytond.transaction import Transaction
 
 from crm_telecom.bulk import BulkWriter
+from crm_telecom.money import prorate
 from crm_telecom.sql_tools import clear_cache
 
 CENT = Decimal('0.01')
@@ -52,13 +53,6 @@ LINE_COLUMNS = ['bill', 'subscriber', 'sequence', 'kind', 'product',
 
 def money(value):
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def prorate(amount, days, cycle_days):
-    "Share of a monthly amount for days of a cycle"
-    if days >= cycle_days:
-        return amount
-    return amount * days / cycle_days
 
 
 def billable_units(type_, units):

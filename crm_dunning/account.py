@@ -274,18 +274,21 @@ class Account(metaclass=PoolMeta):
         return sorted(r for r, in cursor)
 
     @classmethod
-    def restore_paid(cls, accounts=None, date=None):
+    def restore_paid(cls, accounts=None, date=None, payments=()):
         """Accounts no longer in arrears: resume their lines suspended for
         arrears (with every service the suspension stopped), clear their
         dunnings and tell them by SMS.
 
-        Called when a payment is posted and by a cron every few minutes
-        (for suspensions still on their way when the payment came)."""
+        Called when payments are posted (the orders say which payment of
+        their account restored them) and by a cron every few minutes (for
+        suspensions still on their way when the payment came)."""
         pool = Pool()
         Subscriber = pool.get('telecom.subscriber')
         Order = pool.get('telecom.order')
         Dunning = pool.get('telecom.dunning')
         date = date or pool.get('ir.date').today()
+        # of several payments of an account, the last one cleared it
+        payment_of = {p.account.id: p for p in payments}
         if accounts is None:
             account_ids = cls._restore_candidates()
         else:
@@ -313,7 +316,8 @@ class Account(metaclass=PoolMeta):
             lines = [l for l in lines if l.id not in busy]
             reason = gettext('crm_dunning.msg_dunning_restored_reason')
             orders = [Order(type='resume', customer=l.customer,
-                    subscriber=l, reason=reason) for l in lines]
+                    subscriber=l, reason=reason,
+                    payment=payment_of.get(l.account.id)) for l in lines]
             cls._run_orders(orders)
             sms.notify([{
                         'subscriber': l,

@@ -1,4 +1,5 @@
 from trytond.pool import Pool, PoolMeta
+from trytond.transaction import without_check_access
 
 
 class Order(metaclass=PoolMeta):
@@ -21,3 +22,19 @@ class Order(metaclass=PoolMeta):
         Request = Pool().get('telecom.provisioning.request')
         super().complete(orders)
         Request.orders_completed(orders)
+
+    @classmethod
+    def _progress_steps(cls, orders):
+        "What the outbox did between the submission and the outcome"
+        Request = Pool().get('telecom.provisioning.request')
+        steps = super()._progress_steps(orders)
+        # the order's own story, whoever may read the outbox
+        with without_check_access():
+            requests = Request.search([
+                    ('order', 'in', [o.id for o in orders]),
+                    ('channel', '=', 'network'),
+                    ], order=[('id', 'ASC')])
+            for request in requests:
+                steps.setdefault(request.order.id, {}).update(
+                    request.get_progress_steps())
+        return steps

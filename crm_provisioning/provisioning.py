@@ -27,7 +27,7 @@ from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
-from crm_telecom.order import ORDER_TYPES
+from crm_telecom.order import ORDER_TYPES, PROGRESS_NETWORK
 from crm_telecom.sql_tools import clear_cache
 
 from .exceptions import ProvisioningError
@@ -168,6 +168,40 @@ class ProvisioningRequest(ModelSQL, ModelView):
 
     def get_payload(self):
         return json.loads(self.payload) if self.payload else {}
+
+    def get_progress_steps(self):
+        """{position: text} of the order's progress (telecom.order): how
+        the request went and how the network answered"""
+        order = self.order
+        if self.response == LOCAL:
+            return {PROGRESS_NETWORK: gettext(
+                    'crm_provisioning.msg_progress_local',
+                    time=order.format_time(self.acknowledged_at))}
+        sent = gettext('crm_provisioning.msg_progress_sent',
+            state=self.state_string, attempts=self.attempts)
+        if self.sent_at:
+            sent += gettext('crm_provisioning.msg_progress_sent_at',
+                time=order.format_time(self.sent_at))
+        if self.state in OPEN_STATES and self.attempts:
+            sent += gettext('crm_provisioning.msg_progress_next',
+                time=order.format_time(self.next_attempt_at))
+        steps = {PROGRESS_NETWORK: sent}
+        answer = None
+        if self.state == 'done':
+            answer = gettext('crm_provisioning.msg_progress_acknowledged',
+                time=order.format_time(self.acknowledged_at))
+        elif self.state == 'dead' and self.acknowledged_at:
+            answer = gettext('crm_provisioning.msg_progress_refused',
+                time=order.format_time(self.acknowledged_at),
+                reason=self.last_error or '-')
+        elif self.state == 'dead':
+            answer = gettext('crm_provisioning.msg_progress_dead',
+                error=self.last_error or '-')
+        elif self.state == 'cancelled':
+            answer = self.response
+        if answer:
+            steps[PROGRESS_NETWORK + 5] = answer
+        return steps
 
     # --- writing to the outbox ----------------------------------------
 
@@ -493,6 +527,7 @@ class ProvisioningRequest(ModelSQL, ModelView):
     def _send(cls, requests, now=None, force=False):
         pool = Pool()
         Configuration = pool.get('telecom.configuration')
+        Order = pool.get('telecom.order')
         transaction = Transaction()
         now = _now(now)
         # no other sender of these requests (a duplicate task, the Send Now
@@ -503,6 +538,7 @@ class ProvisioningRequest(ModelSQL, ModelView):
             # fresh instances: the state may have changed meanwhile
             requests = [r for r in cls.browse([int(r) for r in requests])
                 if r.state in OPEN_STATES and (force or r._due(now))]
+            waiting = cls._waiting_orders(requests)
             for request in requests:
                 try:
                     request._attempt(configuration, now)
@@ -513,8 +549,17 @@ class ProvisioningRequest(ModelSQL, ModelView):
                     cls._not_applied(request, requests, exception,
                         configuration, now)
                     return
+            # their submitters are told, once for the whole batch
+            Order.notify_network_outcome(Order.browse(waiting))
             cls._enqueue([r for r in cls.browse(requests)
                     if r.state in OPEN_STATES], now)
+
+    @classmethod
+    def _waiting_orders(cls, requests):
+        "Ids of the orders of requests that wait for the network"
+        return [r.order.id for r in requests
+            if r.channel == 'network' and r.order
+            and r.order.state == 'provisioning']
 
     def _due(self, now):
         return not self.next_attempt_at or self.next_attempt_at <= now + EARLY
@@ -613,6 +658,7 @@ class ProvisioningRequest(ModelSQL, ModelView):
 
         Returns the request's state afterwards, None for an unknown key. A
         repeated acknowledgement changes nothing."""
+        Order = Pool().get('telecom.order')
         now = _now(now)
         requests = cls.search([('idempotency_key', '=', key)], limit=1)
         if not requests:
@@ -622,12 +668,14 @@ class ProvisioningRequest(ModelSQL, ModelView):
         cls.lock(requests)
         request = cls(request.id)
         if request.state in OPEN_STATES:
+            waiting = cls._waiting_orders([request])
             response = json.dumps({'status': status, 'message': message},
                 ensure_ascii=False)
             if status == 'done':
                 request._acknowledged(now, response)
             elif status == 'failed':
                 request._refused(now, message, response)
+            Order.notify_network_outcome(Order.browse(waiting))
             request = cls(request.id)
         return request.state
 

@@ -1,7 +1,9 @@
-"""The suite's one way of writing money in messages, SMS and reports.
+"""The suite's one way of writing money in messages, SMS and reports, and
+of sharing a monthly fee out over the days of a month.
 
 Amounts show two decimals (88.50, not 88.5); rates keep the extra digits
 they have (0.025) but never drop below two (0.19, not 0.1900)."""
+import calendar
 from decimal import Decimal
 
 CENT = Decimal('0.01')
@@ -18,3 +20,17 @@ def format_money(value):
     if value.as_tuple().exponent > -2:
         value = value.quantize(CENT)
     return '{:f}'.format(value)
+
+
+def prorate(amount, days, cycle_days):
+    "Share of a monthly amount for days of a cycle (bills and order entry)"
+    if days >= cycle_days:
+        return amount
+    return amount * days / cycle_days
+
+
+def month_proration(date):
+    """(days left in the month of date, date included; days in the month):
+    the share of the month a line activated on date is charged"""
+    days = calendar.monthrange(date.year, date.month)[1]
+    return days - date.day + 1, days

@@ -5,10 +5,11 @@ from sql.operators import Equal
 
 from trytond.i18n import gettext
 from trytond.model import Exclude, Index, ModelSQL, ModelView, fields
+from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.pyson import Eval
 
-from .company import default_company
+from .company import company_currency, default_company
 from .exceptions import NumberError
 from .workflow import BulkWorkflow
 
@@ -42,6 +43,13 @@ class Number(BulkWorkflow, ModelSQL, ModelView):
             ('ordinary', "Ordinary"),
             ('premium', "Premium"),
             ], "Grade", required=True)
+    price = Monetary("Premium Number Fee", currency='currency',
+        digits='currency',
+        domain=['OR', ('price', '=', None), ('price', '>=', 0)],
+        states={'invisible': Eval('grade') != 'premium'},
+        help="What the customer pays once to take this premium number.")
+    currency = fields.Function(fields.Many2One('currency.currency',
+            "Currency"), 'on_change_with_currency')
     state = fields.Selection(NUMBER_STATES, "State", required=True,
         readonly=True, sort=False)
     region = fields.Many2One('telecom.region', "Region", ondelete='RESTRICT')
@@ -55,6 +63,10 @@ class Number(BulkWorkflow, ModelSQL, ModelView):
     @classmethod
     def default_company(cls):
         return default_company()
+
+    @fields.depends('company')
+    def on_change_with_currency(self, name=None):
+        return company_currency(self.company)
 
     @classmethod
     def __setup__(cls):

@@ -9,9 +9,10 @@ from trytond.modules.company.model import employee_field, set_employee
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
 from trytond.tools import grouped_slice
+from trytond.tools import timezone as tz
 from trytond.transaction import Transaction, without_check_access
 
-from . import identity
+from . import iccid, identity
 from .company import default_company
 from .exceptions import NumberError, OrderError, RealNameError
 from .subscriber import SUSPENSION_REASONS
@@ -49,6 +50,16 @@ REQUIRED_LINE_STATES = {
 
 _draft = Eval('state') != 'draft'
 _type = Eval('type')
+# the steps of the network (the network's acknowledgement, by hand when it
+# cannot): not shown at all to the roles whose groups lack them
+NETWORK_BUTTONS = {'complete', 'fail'}
+# where each step goes in the progress text (extensions fill in between)
+PROGRESS_SUBMITTED, PROGRESS_NETWORK, PROGRESS_OUTCOME = 10, 20, 30
+# a draft activation holds its number before the rest is chosen (the
+# activation wizard reserves it first), and may be cancelled so; submitting
+# it requires them
+_activation_required = (_type == 'activate') & ~Eval('state').in_(
+    ['draft', 'cancelled'])
 
 
 class Order(Workflow, ModelSQL, ModelView):
@@ -98,25 +109,31 @@ class Order(Workflow, ModelSQL, ModelView):
             })
     account = fields.Many2One('telecom.account', "Billing Account",
         ondelete='RESTRICT',
-        domain=[('company', '=', Eval('company', -1))],
+        # only the accounts of whoever will hold the line
+        domain=[
+            ('company', '=', Eval('company', -1)),
+            If(_type == 'transfer',
+                ('payer', '=', Eval('new_owner', -1)),
+                ('payer', '=', Eval('customer', -1))),
+            ],
         states={
             'readonly': _draft,
             'invisible': ~_type.in_(['activate', 'transfer']),
-            'required': _type.in_(['activate', 'transfer']),
+            'required': (_type == 'transfer') | _activation_required,
             },
         help="For a transfer, the new owner's account.")
     brand = fields.Many2One('telecom.brand', "Brand", ondelete='RESTRICT',
         states={
             'readonly': _draft,
             'invisible': _type != 'activate',
-            'required': _type == 'activate',
+            'required': _activation_required,
             })
     plan = fields.Many2One('product.template', "Plan", ondelete='RESTRICT',
         domain=[('telecom_type', '=', 'plan')],
         states={
             'readonly': _draft,
             'invisible': ~_type.in_(['activate', 'change_plan']),
-            'required': _type.in_(['activate', 'change_plan']),
+            'required': (_type == 'change_plan') | _activation_required,
             })
     service = fields.Many2One('product.template', "Service",
         ondelete='RESTRICT',
@@ -169,6 +186,11 @@ class Order(Workflow, ModelSQL, ModelView):
         states=['submitted', 'provisioning', 'done', 'failed', 'cancelled'])
     submitted_at = fields.DateTime("Submitted At", readonly=True)
     done_at = fields.DateTime("Done At", readonly=True)
+    progress = fields.Function(fields.Text("Progress",
+            states={'invisible': ~Eval('progress')},
+            help="Where the order stands: each step it went through and "
+            "when."),
+        'get_progress')
     type_string = type.translated('type')
     state_string = state.translated('state')
 
@@ -231,6 +253,22 @@ class Order(Workflow, ModelSQL, ModelView):
     def default_type(cls):
         return 'activate'
 
+    @classmethod
+    def parse_view(cls, tree, type, *args, **kwargs):
+        # Tryton greys out a button whose groups the user lacks; the
+        # network's steps are removed instead: front-office staff must not
+        # be offered them (the view is cached per set of groups)
+        pool = Pool()
+        Button = pool.get('ir.model.button')
+        User = pool.get('res.user')
+        groups = set(User.get_groups())
+        for name in NETWORK_BUTTONS:
+            button_groups = Button.get_groups(cls.__name__, name)
+            if button_groups and not groups & button_groups:
+                for element in tree.xpath('//button[@name="%s"]' % name):
+                    element.getparent().remove(element)
+        return super().parse_view(tree, type, *args, **kwargs)
+
     @fields.depends('number', 'subscriber', '_parent_subscriber.number')
     def on_change_with_line_number(self, name=None):
         number = self.number or (
@@ -261,6 +299,54 @@ class Order(Workflow, ModelSQL, ModelView):
                 if a.state == 'active']
             if len(accounts) == 1:
                 self.account, = accounts
+
+    # --- progress ---------------------------------------------------------
+
+    @classmethod
+    def get_progress(cls, orders, name):
+        steps = cls._progress_steps(orders)
+        return {o.id: '\n'.join(text for _, text in sorted(
+                    steps.get(o.id, {}).items())) or None
+            for o in orders}
+
+    @classmethod
+    def _progress_steps(cls, orders):
+        """{order id: {position: text}}: submitted, waiting for the network,
+        the outcome; crm_provisioning tells what the network did between"""
+        steps = {}
+        for order in orders:
+            order_steps = steps[order.id] = {}
+            if order.submitted_at:
+                who = order.submitted_employee or order.submitted_by
+                order_steps[PROGRESS_SUBMITTED] = gettext(
+                    'crm_telecom.msg_order_progress_submitted',
+                    time=order.format_time(order.submitted_at),
+                    who=who.rec_name if who else '-')
+            if order.state == 'provisioning':
+                order_steps[PROGRESS_NETWORK] = gettext(
+                    'crm_telecom.msg_order_progress_waiting')
+            elif order.state == 'done':
+                order_steps[PROGRESS_OUTCOME] = gettext(
+                    'crm_telecom.msg_order_progress_done',
+                    time=order.format_time(order.done_at))
+            elif order.state == 'failed':
+                order_steps[PROGRESS_OUTCOME] = gettext(
+                    'crm_telecom.msg_order_progress_failed',
+                    reason=order.failure_reason or '-')
+            elif order.state == 'cancelled':
+                order_steps[PROGRESS_OUTCOME] = gettext(
+                    'crm_telecom.msg_order_progress_cancelled')
+        return steps
+
+    def format_time(self, value):
+        "A stored (UTC) time as staff read it: in the company's time zone"
+        if not value:
+            return '-'
+        zone = self.company.timezone if self.company else None
+        if zone:
+            value = value.replace(tzinfo=tz.UTC).astimezone(
+                tz.get_tzinfo(zone))
+        return value.strftime('%Y-%m-%d %H:%M:%S')
 
     # --- creation: number reservation -------------------------------------
 
@@ -455,7 +541,9 @@ class Order(Workflow, ModelSQL, ModelView):
             cursor.execute(*table.select(table.subscriber,
                     where=SQL_OPERATORS['in'](table.subscriber, list(sub_ids))
                     & table.state.in_(['submitted', 'provisioning'])
-                    & ~table.id.in_([o.id for o in orders] or [-1]),
+                    # unsaved orders (a wizard's check) have no id yet
+                    & ~table.id.in_([o.id for o in orders
+                            if o.id is not None] or [-1]),
                     limit=1))
             row = cursor.fetchone()
             if row:
@@ -471,7 +559,19 @@ class Order(Workflow, ModelSQL, ModelView):
                     order=self.type_string, line=self.subscriber.rec_name,
                     state=self.subscriber.state_string))
 
-    def _check_identity(self, party):
+    @classmethod
+    def check_real_name(cls, party, exclude=None):
+        """Real-name rules for the person who will hold a new line (not
+        blacklisted, a valid resident ID, under the lines-per-identity
+        limit, not counting the order exclude); return the resident ID.
+        Checked on submit, and by the activation wizard before anything
+        else."""
+        code = cls._check_identity(party)
+        cls._check_line_quota(code, exclude=exclude)
+        return code
+
+    @classmethod
+    def _check_identity(cls, party):
         "Real-name rules for the person who will hold the line"
         if party.blacklisted:
             raise RealNameError(gettext(
@@ -485,7 +585,8 @@ class Order(Workflow, ModelSQL, ModelView):
                     customer=party.rec_name))
         return identifier.code
 
-    def _check_line_quota(self, code):
+    @classmethod
+    def _check_line_quota(cls, code, exclude=None):
         "At most N live lines (and lines on their way) per identity"
         pool = Pool()
         Configuration = pool.get('telecom.configuration')
@@ -493,7 +594,7 @@ class Order(Workflow, ModelSQL, ModelView):
         Identifier = pool.get('party.identifier')
         limit = Configuration(1).max_lines_per_identity
         subscriber = Subscriber.__table__()
-        order = self.__table__()
+        order = cls.__table__()
         identifier = Identifier.__table__()
         holders = identifier.select(identifier.party,
             where=(identifier.type == identity.TYPE)
@@ -506,7 +607,8 @@ class Order(Workflow, ModelSQL, ModelView):
         cursor.execute(*order.select(Count(order.id),
                 where=(order.type == 'activate')
                 & order.state.in_(['submitted', 'provisioning'])
-                & order.customer.in_(holders) & (order.id != self.id)))
+                & order.customer.in_(holders)
+                & (order.id != (exclude if exclude is not None else -1))))
         pending, = cursor.fetchone()
         if lines + pending >= limit:
             raise RealNameError(gettext(
@@ -515,8 +617,8 @@ class Order(Workflow, ModelSQL, ModelView):
                     limit=limit))
 
     def _check_activate(self):
-        code = self._check_identity(self.customer)
-        self._check_line_quota(code)
+        code = self.check_real_name(self.customer, exclude=self.id)
+        self._check_complete_activation()
         age = identity.age(code, Pool().get('ir.date').today())
         for product in [self.plan, *self.services]:
             product.check_eligibility(brand=self.brand, age=age)
@@ -525,6 +627,17 @@ class Order(Workflow, ModelSQL, ModelView):
             raise OrderError(gettext(
                     'crm_telecom.msg_number_not_reserved',
                     number=self.number.number, order=self.rec_name))
+
+    def _check_complete_activation(self):
+        "What a draft activation may still lack when it is saved"
+        missing = [name for name in ['brand', 'plan', 'account', 'iccid']
+            if not getattr(self, name)]
+        if missing:
+            names = self.fields_get(missing)
+            raise OrderError(gettext('crm_telecom.msg_order_incomplete',
+                    order=self.rec_name,
+                    fields=', '.join(names[n]['string'] for n in missing)))
+        iccid.check(self.iccid)
 
     def _check_change_plan(self):
         self._check_line_state()
@@ -566,8 +679,7 @@ class Order(Workflow, ModelSQL, ModelView):
         if self.new_owner == self.subscriber.customer:
             raise OrderError(gettext('crm_telecom.msg_order_same_owner',
                     line=self.subscriber.rec_name))
-        code = self._check_identity(self.new_owner)
-        self._check_line_quota(code)
+        self.check_real_name(self.new_owner, exclude=self.id)
 
     def _check_terminate(self):
         self._check_line_state()

@@ -5,7 +5,7 @@ from sql import Null
 from sql.aggregate import Count, Sum
 
 from trytond.i18n import gettext
-from trytond.model import fields
+from trytond.model import ModelView, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
@@ -182,6 +182,23 @@ class Party(metaclass=PoolMeta):
     total_balance = fields.Function(Monetary("Total Balance",
             currency='telecom_currency', digits='telecom_currency'),
         'get_total_balance')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                # shown to blacklisted customers too: the wizard says why
+                # they are refused
+                'activate_line': {
+                    'icon': 'tryton-launch',
+                    },
+                })
+
+    @classmethod
+    @ModelView.button_action('crm_telecom.wizard_order_entry_party')
+    def activate_line(cls, parties):
+        "Open the activation wizard on the customer"
+        pass
 
     @classmethod
     def validate_fields(cls, parties, field_names):

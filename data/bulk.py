@@ -25,7 +25,7 @@ from trytond.pool import Pool
 from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction
 
-from crm_telecom import identity
+from crm_telecom import iccid, identity
 from crm_telecom.bulk import BulkWriter, reserve_codes
 from crm_telecom.company import default_company
 
@@ -66,6 +66,16 @@ PRERATED_SHARE = 0.02
 # records per hour of the day (busy evenings, quiet nights)
 HOURLY = [2, 1, 1, 1, 1, 2, 4, 6, 8, 9, 9, 9, 9, 9, 8, 8, 8, 9, 10, 11, 11,
     10, 7, 4]
+
+
+def premium_price(msisdn):
+    "The premium number fee (yuan): the rarer the tail, the dearer"
+    tail = msisdn[-4:]
+    if tail == '8888' or tail == '6666' or tail == '9999':
+        return Decimal(888)
+    if tail == '1688':
+        return Decimal(388)
+    return Decimal(188)
 
 
 def chinese_name(rng):
@@ -151,7 +161,7 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
             'balance', 'credit_limit', 'bill_cycle_day', 'state', 'active',
             'company'], ids=True)
     numbers = BulkWriter(Number, ['number', 'grade', 'state', 'region',
-            'cooling_until', 'company'], ids=True)
+            'cooling_until', 'company', 'price'], ids=True)
     lines = BulkWriter(Subscriber, ['number', 'iccid', 'customer',
             'account', 'brand', 'plan', 'region', 'state',
             'suspension_reason', 'activation_date', 'termination_date',
@@ -214,9 +224,10 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
             premium = msisdn[-4:] in {'8888', '6666', '9999', '1688'} or (
                 msisdn[-3:] == msisdn[-1] * 3)
             grade = 'premium' if premium else 'ordinary'
+            price = premium_price(msisdn) if premium else None
             if n >= subscribers:
                 batch_n.append((msisdn, grade, 'available',
-                        rng.choice(district_ids), None, company))
+                        rng.choice(district_ids), None, company, price))
                 continue
             state = rng.choice(states)
             customer = n % n_customers
@@ -228,7 +239,7 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
             cooling = (today + dt.timedelta(days=rng.randrange(1, 90))
                 if state == 'terminated' else None)
             batch_n.append((msisdn, grade, number_state, region, cooling,
-                    company))
+                    company, price))
             plan = rng.choice(plans_by_brand[brand])
             terminated = None
             if state == 'terminated':
@@ -236,7 +247,7 @@ def generate(subscribers, seed=1, today=None, number_spare=0.1,
                 terminated = max(activated,
                     today - dt.timedelta(days=rng.randrange(1, 90)))
             # the SIM card's number follows the line's phone number
-            batch_s.append((len(batch_n) - 1, '898600%s000' % msisdn,
+            batch_s.append((len(batch_n) - 1, iccid.make(int(msisdn) * 100),
                     customer_party[customer], customer_account[customer],
                     brand, plan, region, state,
                     'arrears' if state == 'suspended' else None,

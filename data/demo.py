@@ -22,8 +22,9 @@ COMPANIES = [
     ("中国移动通信集团广东有限公司", 'gd', 'hq'),
     ("中国移动香港有限公司", 'hk', 'hq'),
     ]
-# login, name, role group xml id, company key; every demo user's password
-# is DEMO_PASSWORD; headquarters staff see every company
+# login, name, role group xml id (in crm_telecom unless it names its
+# module), company key; every demo user's password is DEMO_PASSWORD;
+# headquarters staff see every company
 DEMO_PASSWORD = 'demo1234'
 DEMO_USERS = [
     ('telecom_admin', "系统管理员", 'group_admin', 'hq'),
@@ -36,6 +37,8 @@ DEMO_USERS = [
     ('billing', "计费账务员", 'group_billing', 'gd'),
     ('analyst', "经营分析师", 'group_analyst', 'hq'),
     ('hk_clerk', "香港营业员", 'group_clerk', 'hk'),
+    # also the user the network's acknowledgements come as (provisioning_key)
+    ('network', "网络运维", 'crm_provisioning.group_network_operator', 'hq'),
     ]
 
 
@@ -87,12 +90,17 @@ def create_users(companies):
     for login, name, group, key in DEMO_USERS:
         if login in existing:
             continue
+        module, _, group = group.rpartition('.')
+        try:
+            group_id = ModelData.get_id(module or 'crm_telecom', group)
+        except KeyError:
+            continue  # a role of a module the database does not have
         company = companies[key]
         party, = Party.create([{'name': name}])
         employee, = Employee.create([{'party': party.id,
                     'company': company.id}])
         users.append(User(login=login, name=name, password=DEMO_PASSWORD,
-                groups=[ModelData.get_id('crm_telecom', group)],
+                groups=[group_id],
                 language=langs[0] if langs else None,
                 companies=everywhere if key == 'hq' else [company],
                 company=company, company_filter='all',
@@ -110,6 +118,8 @@ def create_users(companies):
 def create_orders(rng):
     "Service orders in every state, on real lines"
     from trytond.pool import Pool
+
+    from crm_telecom.iccid import make as make_iccid
     pool = Pool()
     Order = pool.get('telecom.order')
     Subscriber = pool.get('telecom.subscriber')
@@ -136,7 +146,7 @@ def create_orders(rng):
         account = customer.telecom_accounts[0]
         return Order(type='activate', customer=customer, number=number,
             account=account, brand=szx, plan=szx_plans[0],
-            services=services, iccid='89860%015d' % number.id,
+            services=services, iccid=make_iccid(number.id),
             reason="新入网")
 
     # done: services on some lines, a suspension and a resumption

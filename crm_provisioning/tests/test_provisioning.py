@@ -37,6 +37,8 @@ from crm_telecom.tests.tools import (
     activation,
     create_customer,
     create_numbers,
+    create_staff,
+    load_chinese,
     order,
     setup_company,
     setup_reference,
@@ -453,6 +455,163 @@ class ProvisioningTestCase(RPCMixin, RouteTestCase):
         self.assertEqual(add.failure_reason, "refused by the simulator")
         self.assertEqual(subscriber.services, ())
         self.assertEqual(Transaction().user_notifications, [])
+
+    # --- what the submitter and the operators see --------------------------
+
+    def chinese_clerk(self):
+        "The clerk, working in Chinese"
+        pool = Pool()
+        User = pool.get('res.user')
+        Lang = pool.get('ir.lang')
+        load_chinese('crm_telecom', 'crm_provisioning')
+        clerk, = User.search([('login', '=', 'clerk')])
+        clerk.language, = Lang.search([('code', '=', 'zh_CN')])
+        clerk.save()
+        return clerk
+
+    def notifications(self, user, after=0):
+        "The user's notifications of orders, after the one of id after"
+        Notification = Pool().get('res.notification')
+        return Notification.search([
+                ('user', '=', user.id),
+                ('model', '=', 'telecom.order'),
+                ('id', '>', after),
+                ], order=[('id', 'ASC')])
+
+    @with_transaction()
+    def test_network_answer_notified(self):
+        """The network's answers to a batch of orders: one notification
+        per order for its submitter, in their language, created at once,
+        and one popup"""
+        pool = Pool()
+        Request = pool.get('telecom.provisioning.request')
+        Notification = pool.get('res.notification')
+        clerk = self.chinese_clerk()
+        lines = [self.setup_line(), self.setup_line()]
+        self.configure(url=True)
+        with Transaction().set_user(clerk.id):
+            (done, done_request), (failed, failed_request) = [
+                self.add_service(line, name)
+                for line, name in zip(lines, ["彩铃", "手机报"])]
+        # the committed tests' notifications
+        after = max([n.id for n in self.notifications(clerk)], default=0)
+
+        self.endpoint.refuse(1)
+        create = Notification.create
+        with mock.patch.object(Notification, 'create',
+                    side_effect=create) as creating, \
+                mock.patch('trytond.bus.notify') as popup:
+            # as the queue's task runs it: for the submitter, in English
+            Request.send([failed_request, done_request])
+        self.assertEqual((done.state, failed.state), ('done', 'failed'))
+        creating.assert_called_once()
+        failure, success = self.notifications(clerk, after)
+        self.assertEqual(json.loads(success.records), [done.id])
+        self.assertEqual(success.label, "受理单 %s 已完成：%s 订购业务" % (
+                done.code, done.line_number))
+        self.assertIn("网络已于", success.description)
+        self.assertEqual(success.icon, 'tryton-ok')
+        self.assertTrue(success.unread)
+        self.assertEqual(json.loads(failure.records), [failed.id])
+        self.assertEqual(failure.label, "受理单 %s 失败：%s" % (
+                failed.code, "refused by the simulator"))
+        self.assertEqual(failure.icon, 'tryton-warning')
+        popup.assert_called_once_with("网络已处理 2 张受理单",
+            '\n'.join([failure.label, success.label]), user=clerk.id)
+
+        # orders still waiting, or submitted by nobody, tell nobody
+        add, request = self.add_service(lines[0], "手机报")
+        self.endpoint.fail(1)
+        Request.send([request])
+        self.assertEqual(add.state, 'provisioning')
+        self.assertEqual(len(self.notifications(clerk, after)), 2)
+
+    @with_transaction()
+    def test_network_buttons(self):
+        """Complete and Fail are the network operators' (and billing's):
+        not in a clerk's form, refused to a clerk"""
+        pool = Pool()
+        Order = pool.get('telecom.order')
+        ModelData = pool.get('ir.model.data')
+        view_id = ModelData.get_id('crm_telecom', 'order_view_form')
+        clerk = create_staff('clerk_2', 'group_clerk')
+        operator = create_staff('network_2',
+            'crm_provisioning.group_network_operator', name="网络运维")
+        subscriber = self.setup_line()
+        self.configure(url=True)
+        add, request = self.add_service(subscriber)
+
+        def as_user(user):
+            return (Transaction().set_user(user.id),
+                Transaction().set_context(_check_access=True))
+        for user, shown in [(clerk, False), (operator, True)]:
+            with self.subTest(user=user.login):
+                a, b = as_user(user)
+                with a, b:
+                    arch = Order.fields_view_get(view_id)['arch']
+                    for button in ['complete', 'fail']:
+                        self.assertEqual(
+                            'name="%s"' % button in arch, shown)
+        a, b = as_user(clerk)
+        with a, b:
+            for button in [Order.complete, Order.fail]:
+                with self.assertRaises(AccessButtonError):
+                    button([Order(add.id)])
+        self.assertEqual(add.state, 'provisioning')
+        a, b = as_user(operator)
+        with a, b:
+            # the operator reads what waits and answers for the network
+            waiting, = Order.search([('state', '=', 'provisioning')])
+            self.assertIn("Pending", waiting.progress)
+            Order.complete([waiting])
+        self.assertEqual(add.state, 'done')
+        self.assertEqual(request.state, 'cancelled')
+
+    @with_transaction()
+    def test_progress(self):
+        "The order form tells what the outbox did and how the network answered"
+        pool = Pool()
+        Request = pool.get('telecom.provisioning.request')
+        clerk = self.chinese_clerk()
+        subscriber = self.setup_line()
+        activate, = subscriber.orders
+        self.assertIn("未连接网络，已直接确认", self.progress(activate))
+        self.configure(url=True)
+        with Transaction().set_user(clerk.id):
+            add, request = self.add_service(subscriber)
+        steps = self.progress(add).splitlines()
+        self.assertEqual(len(steps), 2)
+        self.assertTrue(steps[0].startswith("已提交："))
+        self.assertEqual(steps[1], "已发往网络：待发送，失败尝试 0 次")
+
+        self.endpoint.fail(1)
+        now = dt.datetime(2030, 1, 1, 8, 0)
+        Request.send([request], now=now)
+        self.assertEqual(self.progress(add).splitlines()[1],
+            "已发往网络：待发送，失败尝试 1 次，最近发送 2030-01-01 08:00:00，"
+            "下次重试 2030-01-01 08:00:30")
+        Request.send([request], now=now + dt.timedelta(seconds=30))
+        steps = self.progress(add).splitlines()
+        self.assertEqual(steps[1:], [
+                "已发往网络：已完成，失败尝试 1 次，最近发送 2030-01-01 08:00:30",
+                "网络已确认：2030-01-01 08:00:30",
+                "已完成：%s" % add.format_time(add.done_at),
+                ])
+
+        suspend = order('suspend', subscriber, suspension_reason='loss')
+        pool.get('telecom.order').submit([suspend])
+        request, = Request.search([('order', '=', suspend.id)])
+        self.endpoint.refuse(1)
+        Request.send([request], now=now)
+        self.assertEqual(self.progress(suspend).splitlines()[2:], [
+                "网络已拒绝：2030-01-01 08:00:00，原因：refused by the simulator",
+                "失败：refused by the simulator",
+                ])
+
+    def progress(self, order):
+        Order = Pool().get('telecom.order')
+        with Transaction().set_context(language='zh_CN'):
+            return Order(order.id).progress
 
     @with_transaction()
     def test_timeout_retried(self):
@@ -1027,6 +1186,22 @@ class ProvisioningTestCase(RPCMixin, RouteTestCase):
         self.assertEqual(json.loads(response.data)['state'], 'dead')
         self.assertEqual(order_state(failed_id),
             ('failed', 0, "号码不支持该业务"))
+        # the clerk who submitted them is told of both answers
+        with Transaction().start(DB_NAME, 0):
+            Notification = pool.get('res.notification')
+            notifications = Notification.search([
+                    ('user.login', '=', 'clerk'),
+                    ('model', '=', 'telecom.order'),
+                    ('records', 'in', [json.dumps([i])
+                            for i in [done_id, failed_id]]),
+                    ], order=[('id', 'ASC')])
+            self.assertEqual(
+                [(json.loads(n.records), n.label.split()[2])
+                    for n in notifications],
+                [([done_id], 'done:'), ([failed_id], 'failed:')])
+            self.assertIn("号码不支持该业务", notifications[1].label)
+            Notification.delete(notifications)
+            Transaction().commit()
         # a late "done" for a refused request changes nothing either
         self.assertEqual(json.loads(ack(failed_key).data)['state'], 'dead')
         self.assertEqual(order_state(failed_id)[0], 'failed')

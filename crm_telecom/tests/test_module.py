@@ -240,6 +240,61 @@ class CrmTelecomTestCase(ModuleTestCase):
         self.assertEqual(subscriber.state, 'suspended')
 
     @with_transaction()
+    def test_network_buttons_hidden(self):
+        """Complete and Fail are not in the order form of the roles that
+        may not press them (Tryton would only grey them out)"""
+        pool = Pool()
+        Order = pool.get('telecom.order')
+        ModelData = pool.get('ir.model.data')
+        view_id = ModelData.get_id('crm_telecom', 'order_view_form')
+        clerk = create_staff('clerk', 'group_clerk')
+        billing = create_staff('billing', 'group_billing')
+        for user, shown in [(clerk, False), (billing, True)]:
+            with self.subTest(user=user.login), \
+                    Transaction().set_user(user.id), \
+                    Transaction().set_context(_check_access=True):
+                arch = Order.fields_view_get(view_id)['arch']
+                for button in ['complete', 'fail']:
+                    self.assertEqual(
+                        'name="%s"' % button in arch, shown, button)
+                self.assertIn('name="submit"', arch)
+
+    @with_transaction()
+    def test_progress(self):
+        "The order form tells each step and its time"
+        pool = Pool()
+        Order = pool.get('telecom.order')
+        clerk = create_staff('clerk', 'group_clerk', name="王营业员")
+        company = setup_company()
+        company.timezone = 'Asia/Shanghai'
+        company.save()
+        regions, brands, products = setup_reference()
+        number, = create_numbers('13900139000')
+        activate = activation(create_customer(), number, brands['SZX'],
+            products["神州行 18元畅聊卡"])
+        self.assertIsNone(activate.progress)
+        with Transaction().set_user(clerk.id), \
+                Transaction().set_context(_check_access=True):
+            Order.submit([Order(activate.id)])
+        activate = Order(activate.id)
+        local = dt.timedelta(hours=8)
+        submitted, done = activate.progress.splitlines()
+        self.assertEqual(submitted, "Submitted: %s, 王营业员" % (
+                activate.submitted_at + local).strftime('%Y-%m-%d %H:%M:%S'))
+        self.assertEqual(done, "Done: %s" % (
+                activate.done_at + local).strftime('%Y-%m-%d %H:%M:%S'))
+
+        network_waits(self)
+        suspend = order('suspend', activate.subscriber,
+            suspension_reason='loss')
+        Order.submit([suspend])
+        self.assertEqual(suspend.progress.splitlines()[1:],
+            ["Waiting for the network's acknowledgement"])
+        Order.fail([suspend], reason="网络忙")
+        self.assertEqual(Order(suspend.id).progress.splitlines()[1:],
+            ["Failed: 网络忙"])
+
+    @with_transaction()
     def test_activation_with_services(self):
         "An activation starts the line with its add-ons and services"
         pool = Pool()

@@ -48,19 +48,21 @@ def setup_company(name=COMPANY):
 
 
 def create_staff(login, group, **values):
-    """A staff user of a role (crm_telecom.group_*) in the test company,
-    working as an employee of it"""
+    """A staff user of a role (crm_telecom.group_*, or module.group_* of
+    another module) in the test company, working as an employee of it"""
     pool = Pool()
     User = pool.get('res.user')
     Employee = pool.get('company.employee')
     Party = pool.get('party.party')
     ModelData = pool.get('ir.model.data')
+    module, _, group = group.rpartition('.')
     company = setup_company()
     party, = Party.create([{'name': values.get('name', login)}])
     employee, = Employee.create([{'party': party.id,
                 'company': company.id}])
     user, = User.create([{'login': login,
-                'groups': [('add', [ModelData.get_id('crm_telecom', group)])],
+                'groups': [('add', [
+                            ModelData.get_id(module or 'crm_telecom', group)])],
                 'companies': [('add', [company.id])],
                 'company': company.id,
                 'employees': [('add', [employee.id])],

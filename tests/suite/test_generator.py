@@ -6,6 +6,7 @@ import unittest
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
 
+from crm_telecom import iccid
 from crm_telecom.tests.tools import (
     BEFORE,
     CYCLE,
@@ -61,6 +62,22 @@ class GeneratedCodesTestCase(unittest.TestCase):
         party = create_customer(name="李四")
         self.assertNotIn(party.code,
             {p.code for p in Party.search([('id', '!=', party.id)])})
+
+    @with_transaction()
+    def test_generated_premium_numbers_priced(self):
+        "Premium numbers carry their fee; lines a valid SIM card"
+        pool = Pool()
+        Number = pool.get('telecom.number')
+        Subscriber = pool.get('telecom.subscriber')
+        self.generate(subscribers=300)
+        numbers = Number.search([])
+        premium = [n for n in numbers if n.grade == 'premium']
+        self.assertTrue(premium)
+        self.assertTrue(all(n.price and n.price > 0 for n in premium))
+        self.assertTrue(all(n.price is None for n in numbers
+                if n.grade == 'ordinary'))
+        self.assertTrue(all(iccid.is_valid(s.iccid)
+                for s in Subscriber.search([])))
 
     @with_transaction()
     def test_generator_moves_sequences(self):
