@@ -276,6 +276,9 @@ class SubscriberEvent(ModelSQL, ModelView):
         ondelete='SET NULL')
     service = fields.Many2One('telecom.subscriber.service', "Service",
         readonly=True, ondelete='SET NULL')
+    actor = fields.Function(fields.Char("By",
+            help="The staff member who asked for the change or, when the "
+            "system applied it on its own, that step."), 'get_actor')
 
     @classmethod
     def __setup__(cls):
@@ -284,6 +287,13 @@ class SubscriberEvent(ModelSQL, ModelView):
         t = cls.__table__()
         cls._sql_indexes.add(Index(t, (t.subscriber, Index.Range())))
         cls._order = [('date', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def get_actor(cls, events, name):
+        # one column for the history lists: who, or else which step
+        steps = dict(cls.fields_get(['step'])['step']['selection'])
+        return {e.id: e.user.rec_name if e.user else steps.get(e.step) or ''
+            for e in events}
 
     @classmethod
     def build(cls, subscriber, type_, from_state=None, to_state=None,

@@ -284,10 +284,12 @@ class RPCMixin:
 def load_chinese(*modules, overrides=False):
     """The modules' zh_CN translations, as a Chinese installation has them;
     with overrides, also their locale/override files, which rewrite other
-    modules' strings: name those modules first (e.g. 'ir' before
-    'crm_telecom')"""
+    modules' strings: those modules are loaded first (as trytond-admin -l
+    zh_CN does, in the order of the dependencies)"""
     import glob
     import os
+
+    import polib
 
     from trytond.tools.misc import find_dir
     pool = Pool()
@@ -295,12 +297,23 @@ def load_chinese(*modules, overrides=False):
     Translation = pool.get('ir.translation')
     chinese, = Lang.search([('code', '=', 'zh_CN')])
     Lang.write([chinese], {'translatable': True})
-    for module in modules:
+
+    def files(module):
         locale = find_dir(os.path.join(module, 'locale'))
-        Translation.translation_import('zh_CN', module,
-            [os.path.join(locale, 'zh_CN.po')]
-            + (glob.glob(os.path.join(locale, 'override', 'zh_CN.po'))
-                if overrides else []))
+        return ([os.path.join(locale, 'zh_CN.po')],
+            glob.glob(os.path.join(locale, 'override', 'zh_CN.po'))
+            if overrides else [])
+    rewritten = []
+    for module in modules:
+        for path in files(module)[1]:
+            for entry in polib.pofile(path):
+                # msgctxt type:name:module.xml_id
+                target = entry.msgctxt.split(':')[2].split('.')[0]
+                if target not in modules and target not in rewritten:
+                    rewritten.append(target)
+    for module in rewritten + list(modules):
+        own, override = files(module)
+        Translation.translation_import('zh_CN', module, own + override)
 
 
 def scenario_tests(name, path, loader, tests, pattern):
