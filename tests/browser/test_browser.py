@@ -993,7 +993,7 @@ def walk_callcentre(walk):
     page = notebook_page(driver, '账单')
     bills = wait_for(driver, lambda d: list_rows(d, page), 30,
         'the bills of %s' % name)
-    walk.look('3-bills', ['账单编号', '账期起', '账单金额', '账单状态'])
+    walk.look('3-bills', ['账单编号', '账期起', '金额合计', '账单状态'])
 
     dialogs = walk.open_row(bills, bill_code, 'the bills tab')
     dialog = walk.wait_dialog(dialogs, 'the bill %s' % bill_code)
@@ -1002,7 +1002,7 @@ def walk_callcentre(walk):
     line_row = bill_lines[lines.index(line_id)]
     assert amount in line_row.text, 'the bill line %s shows %r' % (
         amount, line_row.text)
-    walk.look('4-bill', ['号码', '费用类型', '费用说明', '金额'])
+    walk.look('4-bill', ['号码', '费用类型', '费用说明', '金额合计'])
 
     driver.execute_script('arguments[0].scrollIntoView({block: "center"});',
         line_row)
@@ -1322,7 +1322,7 @@ def walk_payment(walk):
             number, account_code, services))
     walk.open_menu('crm_billing', 'menu_payment_form')
     wait_for(driver, lambda d: list_rows(d), 30, 'the payments list')
-    walk.look('1-payments', ['缴费编号', '账户', '金额', '状态'])
+    walk.look('1-payments', ['缴费编号', '账户', '缴费金额合计', '状态'])
 
     click(driver, [b for b in active_tab(driver).find_elements(
                 'css selector', 'button#new_') if b.is_displayed()][0])
