@@ -1383,6 +1383,42 @@ def walk_payment(walk):
     assert number in received, (
         'the simulator received no request for %s' % number)
     walk.look('4-line-restored', ['业务', '状态'] if services else ())
+    finished_bill_run(walk)
+
+
+def finished_bill_run(walk):
+    """Billing operator: a finished bill run opened and closed untouched
+    shows 已完成 without its Start button, and closing it asks nothing
+    (opening a record must not modify it)."""
+    driver = walk.driver
+    code, = sqlite_one(walk.db_file, "SELECT period_start FROM "
+        "telecom_bill_run WHERE state = 'done' ORDER BY period_start DESC "
+        "LIMIT 1")
+    walk.open_menu('crm_billing', 'menu_bill_run_form')
+    rows = wait_for(driver, lambda d: list_rows(d), 30, 'the bill runs')
+    tabs = len(visible(driver, '#tablist li'))
+    walk.open_row(rows, code, 'the bill runs list')
+    tab = active_tab(driver)
+    state = wait_for(driver, lambda d: field_input(tab, 'state'), 30,
+        'the bill run form')
+    wait_idle(driver)
+
+    def untouched(walk, width):
+        shown = driver.execute_script(
+            'return arguments[0].selectedOptions[0].textContent;', state)
+        assert shown.strip() == '已完成', 'the finished run shows %r' % shown
+        starts = [b for b in tab.find_elements('css selector',
+                'button[name=start]') if b.is_displayed()]
+        assert not starts, 'a finished run offers its Start button'
+    walk.look('5-bill-run', check=untouched)
+    close = [b for b in visible(driver, '#tablist li.active button.close')]
+    click(driver, close[0])
+    wait_idle(driver)
+    time.sleep(0.5)
+    assert not visible(driver, '.modal.in'), (
+        'closing the untouched bill run asks: %s' % top_dialog(driver).text)
+    assert len(visible(driver, '#tablist li')) == tabs - 1, (
+        'the bill run tab did not close')
 
 
 WALKS = {
