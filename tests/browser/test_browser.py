@@ -132,7 +132,8 @@ DEMO_PASSWORD = 'demo1234'
 SIZES = [(1600, 1000), (1366, 768)]
 ALL_COLUMNS = '*'  # key_columns of a list whose every shown column is key
 # words of Latin letters a Chinese screen may show
-ALLOWED_WORDS = {'CNY', 'SIM', 'ICCID', 'ID', 'VIP', 'SMS', 'MB', 'GB', 'APP'}
+ALLOWED_WORDS = {'CNY', 'SIM', 'ICCID', 'ID', 'VIP', 'SMS', 'KB', 'MB', 'GB', 'APP',
+    'EXCEL'}
 
 CHROMIUM_FLAGS = [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
