@@ -74,3 +74,17 @@ class ActionsTestCase(unittest.TestCase):
                 ])
         self.assertEqual([(k.keyword, k.model, k.action.name)
                 for k in bound if act_window(k.action)], [])
+
+    @with_transaction()
+    def test_no_vat_check_for_staff(self):
+        "The customer form's actions offer staff no European VAT check"
+        from trytond.transaction import Transaction, check_access
+
+        from crm_telecom.tests.tools import create_staff
+        Keyword = Pool().get('ir.action.keyword')
+        clerk = create_staff('clerk', 'group_clerk')
+        with Transaction().set_user(clerk.id), check_access():
+            actions = Keyword.get_keyword('form_action', ('party.party', -1))
+        names = {a.get('wiz_name') for a in actions}
+        self.assertNotIn('party.check_vies', names)
+        self.assertIn('telecom.order.entry', names)
