@@ -209,11 +209,7 @@ class ListWidthsTestCase(unittest.TestCase):
         "Every list of crm_telecom fits, shows its date-times, heads totals"
         load_chinese(*CHINESE, overrides=True)
         with chinese():
-            # the extra fields' and the line wizard's lists are other
-            # changes'
-            self.assertEqual(list_problems('crm_telecom', exempt={
-                        'crm_telecom.extra_field_view_list',
-                        'crm_telecom.line_wizard_product_view_list'}), [])
+            self.assertEqual(list_problems('crm_telecom'), [])
 
     @with_transaction()
     def test_module_views_words(self):
