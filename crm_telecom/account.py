@@ -81,6 +81,17 @@ class Account(DeactivableMixin, ModelSQL, ModelView):
     def default_state(cls):
         return 'active'
 
+    @classmethod
+    def proposed(cls, payer, company):
+        """The account a new line or a transfer proposes to payer: their
+        latest active account in the company, never another customer's"""
+        accounts = cls.search([
+                ('payer', '=', payer.id),
+                ('company', '=', company.id),
+                ('state', '=', 'active'),
+                ], order=[('id', 'DESC')], limit=1)
+        return accounts[0] if accounts else None
+
     def get_rec_name(self, name):
         label = self.code or str(self.id)
         if self.name:

@@ -443,16 +443,12 @@ class Transfer(LineOrderWizard):
         Account = Pool().get('telecom.account')
         owner = self.start.new_owner
         line = self.line
-        accounts = Account.search([
-                ('payer', '=', owner.id),
-                ('company', '=', line.company.id),
-                ('state', '=', 'active'),
-                ], order=[('code', 'ASC'), ('id', 'ASC')], limit=1)
+        account = Account.proposed(owner, line.company)
         return {
             'new_owner': owner.id,
             'company': line.company.id,
-            'account': accounts[0].id if accounts else None,
-            'new_account': not accounts,
+            'account': account.id if account else None,
+            'new_account': not account,
             }
 
     def order_values(self, line):

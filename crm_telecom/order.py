@@ -292,14 +292,12 @@ class Order(Workflow, ModelSQL, ModelView):
         if self.subscriber and not self.customer:
             self.customer = self.subscriber.customer
 
-    @fields.depends('customer', 'account', 'type')
+    @fields.depends('customer', 'account', 'type', 'company')
     def on_change_customer(self):
-        if (self.customer and self.type == 'activate'
+        Account = Pool().get('telecom.account')
+        if (self.customer and self.company and self.type == 'activate'
                 and not self.account and self.customer.id >= 0):
-            accounts = [a for a in self.customer.telecom_accounts
-                if a.state == 'active']
-            if len(accounts) == 1:
-                self.account, = accounts
+            self.account = Account.proposed(self.customer, self.company)
 
     # --- progress ---------------------------------------------------------
 

@@ -536,15 +536,8 @@ class OrderEntry(Wizard):
             }
 
     def proposed_account(self):
-        "The customer's latest active account in the company, if any"
         Account = Pool().get('telecom.account')
-        accounts = Account.search([
-                ('payer', '=', self.customer.id),
-                ('company', '=', self.order.company.id),
-                ('state', '=', 'active'),
-                ], order=[('id', 'DESC')])
-        if accounts:
-            return accounts[0]
+        return Account.proposed(self.customer, self.order.company)
 
     # --- 7. confirmation ------------------------------------------------
 
