@@ -93,7 +93,8 @@ class Usage(ModelSQL, ModelView):
         Raise UsageImportError listing each problem (line, field, value).
         Records already imported or repeated in the file are skipped.
         With import_ (a draft telecom.usage.import holding the file) the
-        records are linked to it and it records the outcome."""
+        records are linked to it and it records the outcome, in the
+        caller's transaction (not through the queue)."""
         UsageImport = Pool().get('telecom.usage.import')
         if import_ is None:
             file = UsageImport(file=data, format='switch',
@@ -103,5 +104,8 @@ class Usage(ModelSQL, ModelView):
             raise UsageImportError(gettext(
                     'crm_billing.msg_usage_import_done',
                     name=import_.rec_name))
-        UsageImport.import_([import_])
+        UsageImport.process([import_], commit=False)
+        import_ = UsageImport(import_.id)
+        if import_.state == 'failed':
+            raise UsageImportError(import_.problems)
         return import_.imported, import_.skipped

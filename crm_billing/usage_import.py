@@ -1,7 +1,12 @@
 """Import of usage record files as operators exchange them.
 
 An import record keeps the file, its format and the outcome; the wizard
-creates one from a file the user chooses and imports it at once. Each
+creates one from a file the user chooses and presses Import. Import hands
+the file to the queue (queued): the task reads it (running, the rows read
+written every PROGRESS_ROWS rows in a short transaction of their own, so
+the form shows them while the import runs), then writes the usage and the
+outcome in one transaction (done), or records the problems (failed) and
+writes nothing; the user who pressed Import is notified either way. Each
 format has its parse_<format> method, which turns the rows of a file into
 UsageRow records (a module adds a format by extending the selection and
 adding its method). Whatever the format, the import is all or nothing:
@@ -12,6 +17,7 @@ importing a file twice adds nothing the second time."""
 import datetime as dt
 import hashlib
 
+from trytond import config
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
@@ -19,8 +25,13 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
+from crm_telecom.sql_tools import clear_cache
+
 from .exceptions import UsageImportError
 from .usage_file import ENCODINGS, UsageFile, UsageRow, no_gc, parse_start
+
+# rows read between two writes of the progress of a running import
+PROGRESS_ROWS = 20_000
 
 FORMATS = [
     ('switch', "Switch CSV"),
@@ -87,29 +98,71 @@ def parse_compact_start(value):
     return parse_start(value)
 
 
+class ProgressFile(UsageFile):
+    """A usage file that calls report(rows read) every step rows read
+    (whatever the format: its parse method reads through records)"""
+
+    def __init__(self, data, report=None, step=PROGRESS_ROWS):
+        super().__init__(data)
+        self.report = report
+        self.step = step
+
+    def records(self, columns, required):
+        records = super().records(columns, required)
+        if self.report is None:
+            yield from records
+            return
+        next_report = self.step
+        for record in records:
+            if self.total >= next_report:
+                self.report(self.total)
+                next_report += self.step
+            yield record
+
+
+def count_lines(data):
+    "The rows of a file before it is read: its lines but the header"
+    data = data or b''
+    lines = data.count(b'\n') + (1 if data and not data.endswith(b'\n')
+        else 0)
+    return max(lines - 1, 0)
+
+
 class UsageImport(Workflow, ModelSQL, ModelView):
     "Usage file import: one file of usage records, imported whole"
     __name__ = 'telecom.usage.import'
 
     name = fields.Char("File Name", required=True,
-        states={'readonly': Eval('state') != 'draft'})
+        states={'readonly': ~Eval('state').in_(['draft', 'failed'])})
     file = fields.Binary("File", filename='name', file_id='file_id',
         states={
-            'readonly': Eval('state') != 'draft',
-            'required': Eval('state') == 'draft',
-            })
+            'readonly': ~Eval('state').in_(['draft', 'failed']),
+            'required': Eval('state').in_(['draft', 'failed']),
+            },
+        help="A failed import takes a corrected file and is imported "
+        "again.")
     file_id = fields.Char("File ID", readonly=True)
     format = fields.Selection(FORMATS, "Format", required=True,
-        states={'readonly': Eval('state') != 'draft'},
+        states={'readonly': ~Eval('state').in_(['draft', 'failed'])},
         help="Who wrote the file, which decides its columns.")
     encoding = fields.Selection(ENCODINGS, "Encoding", readonly=True,
         help="Detected when the file is imported.")
     state = fields.Selection([
             ('draft', "Draft"),
+            ('queued', "Queued"),
+            ('running', "Running"),
             ('done', "Done"),
+            ('failed', "Failed"),
             ], "State", required=True, readonly=True, sort=False)
     rows = fields.Integer("Rows", readonly=True,
-        help="Records in the file.")
+        help="Records in the file (while it is read: its lines).")
+    rows_read = fields.Integer("Rows Read", readonly=True,
+        help="Records read so far.")
+    progress = fields.Function(fields.Float("Progress"), 'get_progress')
+    problems = fields.Text("Problems", readonly=True,
+        states={'invisible': ~Eval('problems')},
+        help="Why the file was not imported: correct the file and import "
+        "it again.")
     imported = fields.Integer("Imported", readonly=True)
     skipped = fields.Integer("Skipped", readonly=True,
         help="Records already imported, or repeated in the file.")
@@ -122,12 +175,23 @@ class UsageImport(Workflow, ModelSQL, ModelView):
         super().__setup__()
         cls._order = [('id', 'DESC')]
         cls._transitions |= {
-            ('draft', 'done'),
+            ('draft', 'queued'),
+            ('failed', 'queued'),
+            # run again: a task that died left the import running or queued
+            ('running', 'queued'),
+            ('queued', 'queued'),
+            ('running', 'done'),
+            ('running', 'failed'),
             }
         cls._buttons.update({
                 'import_': {
-                    'invisible': Eval('state') != 'draft',
+                    'invisible': ~Eval('state').in_(['draft', 'failed']),
                     'icon': 'tryton-import',
+                    'depends': ['state'],
+                    },
+                'run_again': {
+                    'invisible': ~Eval('state').in_(['queued', 'running']),
+                    'icon': 'tryton-refresh',
                     'depends': ['state'],
                     },
                 })
@@ -140,13 +204,20 @@ class UsageImport(Workflow, ModelSQL, ModelView):
     def default_format(cls):
         return 'switch'
 
+    def get_progress(self, name):
+        if self.state == 'done':
+            return 1.0
+        if not self.rows or not self.rows_read:
+            return 0.0
+        return min(self.rows_read / self.rows, 1.0)
+
     @classmethod
     def check_modification(cls, mode, imports, values=None, external=False):
         super().check_modification(
             mode, imports, values=values, external=external)
         if mode == 'delete':
             for import_ in imports:
-                if import_.state != 'draft':
+                if import_.state not in {'draft', 'failed'}:
                     raise UsageImportError(gettext(
                             'crm_billing.msg_usage_import_delete',
                             name=import_.rec_name))
@@ -154,38 +225,197 @@ class UsageImport(Workflow, ModelSQL, ModelView):
     @classmethod
     def copy(cls, imports, default=None):
         default = default.copy() if default is not None else {}
-        for name in ['encoding', 'rows', 'imported', 'skipped',
-                'imported_at', 'imported_by']:
+        for name in ['encoding', 'rows', 'rows_read', 'imported', 'skipped',
+                'imported_at', 'imported_by', 'problems']:
             default.setdefault(name, None)
         return super().copy(imports, default=default)
 
     @classmethod
     @ModelView.button
-    @Workflow.transition('done')
+    @Workflow.transition('queued')
     def import_(cls, imports):
-        # the same import pressed twice at once is imported once
+        "Hand the files to the queue: the request returns at once"
+        ModelAccess = Pool().get('ir.model.access')
+        ModelAccess.check('telecom.usage', 'create')
+        # the same import pressed twice at once is queued once
         cls.lock(imports)
+        cls.write(imports, {
+                'encoding': None,
+                'rows': None,
+                'rows_read': 0,
+                'imported': None,
+                'skipped': None,
+                'imported_at': None,
+                'problems': None,
+                'imported_by': Transaction().user or None,
+                })
+        cls.__queue__.process(imports)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('queued')
+    def run_again(cls, imports):
+        """Queue again an import whose task died: it wrote no usage, and a
+        task still running it is left alone"""
+        ModelAccess = Pool().get('ir.model.access')
+        ModelAccess.check('telecom.usage', 'create')
+        cls.__queue__.process(imports)
+
+    @classmethod
+    def process(cls, imports, commit=True):
+        """Import each file: the queue's task (commit), or the caller's
+        transaction for the command line and the demo (commit=False).
+
+        With commit, the import is taken (running) in a commit of its own,
+        the rows read are written in short transactions of their own while
+        the file is read, and the usage and the outcome are one transaction:
+        a crash leaves no usage and the import can be run again; a file
+        with problems rolls back whatever was written and ends failed. An
+        import someone else took, or already done, is left alone."""
+        pool = Pool()
+        User = pool.get('res.user')
+        transaction = Transaction()
+        # the caller's imports may be drafts; a task only takes queued ones
+        claimable = ['queued'] if commit else ['draft', 'queued', 'failed']
         for import_ in imports:
-            file = import_.load()
+            import_ = cls(import_.id)
+            language = transaction.context.get('language')
+            if not language:
+                # the queue drops the language: problems and notification
+                # in the language of whoever pressed Import
+                user = import_.imported_by or User(transaction.user)
+                language = (user.language.code if user.language
+                    else config.get('database', 'language'))
+            with transaction.set_context(language=language):
+                cls._process_one(import_, claimable, commit)
+            if commit:
+                transaction.commit()
+
+    @classmethod
+    def _process_one(cls, import_, claimable, commit):
+        transaction = Transaction()
+        table = cls.__table__()
+        cursor = transaction.connection.cursor()
+        data = import_.file
+        # the first to take it imports it: another task waits for the
+        # commit of the claim, then finds it taken
+        cursor.execute(*table.update(
+                [table.state, table.rows, table.rows_read, table.problems],
+                ['running', count_lines(data), 0, None],
+                where=(table.id == import_.id)
+                & table.state.in_(claimable)))
+        if not cursor.rowcount:
+            return
+        clear_cache(cls, [import_.id])
+        cls.log([import_], 'transition', 'state:running')
+        if commit:
+            # others see it running; no usage is written yet
+            transaction.commit()
+        import_ = cls(import_.id)
+        file = None
+        try:
+            file = ProgressFile(data, import_._progress_writer(commit))
+            # the rows are read: a fresh view of the database, in which the
+            # progress written meanwhile is no concurrent update
+            import_.load(file, read=transaction.commit if commit else None)
+        except UsageImportError as error:
+            if commit:
+                transaction.rollback()
+            elif file is not None and not file.problems:
+                # the writing failed half-way in the caller's transaction
+                raise
+            import_ = cls(import_.id)
+            cls.fail([import_], file, error.message)
+        except Exception:
+            if commit:
+                # queued again, in case the queue runs it again
+                transaction.rollback()
+                cursor = transaction.connection.cursor()
+                cursor.execute(*table.update([table.state], ['queued'],
+                        where=(table.id == import_.id)
+                        & (table.state == 'running')))
+                transaction.commit()
+            raise
+        else:
+            cls.finish([import_], file)
+
+    def _progress_writer(self, commit):
+        """A function writing the rows read: in a short transaction of its
+        own when commit (seen at once by other transactions)"""
+        table = self.__table__()
+        id_ = self.id
+
+        def write(cursor, count):
+            cursor.execute(*table.update([table.rows_read], [count],
+                    where=table.id == id_))
+
+        def report(count):
+            if commit:
+                with Transaction().new_transaction() as transaction:
+                    write(transaction.connection.cursor(), count)
+            else:
+                write(Transaction().connection.cursor(), count)
+                clear_cache(self.__class__, [id_])
+        return report
+
+    @classmethod
+    @Workflow.transition('done')
+    def finish(cls, imports, file):
+        for import_ in imports:
             import_.encoding = file.encoding
             import_.rows = file.total
+            import_.rows_read = file.total
             import_.imported = file.imported
             import_.skipped = file.skipped
             import_.imported_at = dt.datetime.now()
-            import_.imported_by = Transaction().user or None
         cls.save(imports)
+        for import_ in imports:
+            import_.notify(
+                'tryton-ok', gettext('crm_billing.msg_usage_import_done_label',
+                    name=import_.rec_name),
+                gettext('crm_billing.msg_usage_import_done_description',
+                    rows=import_.rows, imported=import_.imported,
+                    skipped=import_.skipped))
 
-    def load(self):
-        """Check then write the file; return the UsageFile.
+    @classmethod
+    @Workflow.transition('failed')
+    def fail(cls, imports, file, problems):
+        for import_ in imports:
+            import_.encoding = file.encoding if file else None
+            import_.rows = file.total if file else None
+            import_.rows_read = file.total if file else 0
+            import_.imported = 0
+            import_.skipped = None
+            import_.problems = problems
+        cls.save(imports)
+        for import_ in imports:
+            import_.notify(
+                'tryton-warning',
+                gettext('crm_billing.msg_usage_import_failed_label',
+                    name=import_.rec_name),
+                problems.splitlines()[0])
+
+    def notify(self, icon, label, description):
+        "The bell of whoever pressed Import, opening the import"
+        if self.imported_by:
+            self.notify_user([self], icon, label, description,
+                user=self.imported_by.id)
+
+    def load(self, file=None, read=None):
+        """Check then write the file; return the UsageFile. read is called
+        once its rows are read, before the database is looked up.
         Raise UsageImportError listing every problem, writing nothing."""
         ModelAccess = Pool().get('ir.model.access')
         ModelAccess.check('telecom.usage', 'create')
-        if self.state != 'draft':
+        if self.state not in {'draft', 'running'}:
             raise UsageImportError(gettext(
                     'crm_billing.msg_usage_import_done', name=self.rec_name))
         with no_gc():
-            file = UsageFile(self.file)
+            if file is None:
+                file = UsageFile(self.file)
             getattr(self, 'parse_%s' % self.format)(file)
+            if read is not None:
+                read()
             if file.header_ok:
                 file.resolve_lines()
             if file.problems:
@@ -282,8 +512,9 @@ class UsageImportFileStart(ModelView):
 
 
 class UsageImportFile(Wizard):
-    """Import Usage File: the file becomes an import record, imported at
-    once; a file with a problem leaves nothing behind"""
+    """Import Usage File: the file becomes an import record handed to the
+    queue, which the wizard opens: its form shows the progress, then the
+    outcome (done, or failed with the problems of the file)"""
     __name__ = 'telecom.usage.import_file'
 
     start = StateView('telecom.usage.import_file.start',

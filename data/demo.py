@@ -287,7 +287,7 @@ def create_billing(rng, today=None):
         usage_file = Import(name='CDR_%s.csv' % end.strftime('%Y%m%d'),
             file=data)
         usage_file.save()
-        Import.import_([usage_file])
+        Import.process([usage_file], commit=False)
 
     # prepaid customers topped up before the month began
     top_ups = [Payment(account=a, amount=rng.choice([50, 100, 100, 200]),

@@ -5,7 +5,8 @@
 
 Each file is imported in its own transaction, whole or not at all, and
 recorded as a usage import (telecom.usage.import) like an import from the
-client's wizard, in the format given (default: a switch's CSV). Records
+client's wizard, in the format given (default: a switch's CSV), but
+directly rather than through the queue; a refused file leaves nothing. Records
 already imported are skipped, so a file can be given again. Prints rows
 imported and skipped and the rate per file; the exit status is 1 when a
 file was refused.
@@ -21,12 +22,17 @@ from .cli import open_database
 def import_file(path, format='switch'):
     "Import one file in the current transaction: (rows, imported, skipped)"
     from trytond.pool import Pool
+
+    from crm_billing.exceptions import UsageImportError
     UsageImport = Pool().get('telecom.usage.import')
     with open(path, 'rb') as f:
         data = f.read()
     import_, = UsageImport.create([{'name': os.path.basename(path),
                 'file': data, 'format': format}])
-    UsageImport.import_([import_])
+    UsageImport.process([import_], commit=False)
+    import_ = UsageImport(import_.id)
+    if import_.state == 'failed':
+        raise UsageImportError(import_.problems)
     return import_.rows, import_.imported, import_.skipped
 
 
