@@ -102,10 +102,10 @@ class ProgressFile(UsageFile):
     """A usage file that calls report(rows read) every step rows read
     (whatever the format: its parse method reads through records)"""
 
-    def __init__(self, data, report=None, step=PROGRESS_ROWS):
+    def __init__(self, data, report=None, step=None):
         super().__init__(data)
         self.report = report
-        self.step = step
+        self.step = step or PROGRESS_ROWS
 
     def records(self, columns, required):
         records = super().records(columns, required)
@@ -398,7 +398,7 @@ class UsageImport(Workflow, ModelSQL, ModelView):
     def notify(self, icon, label, description):
         "The bell of whoever pressed Import, opening the import"
         if self.imported_by:
-            self.notify_user([self], icon, label, description,
+            self.__class__.notify_user([self], icon, label, description,
                 user=self.imported_by.id)
 
     def load(self, file=None, read=None):

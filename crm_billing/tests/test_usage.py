@@ -1,12 +1,16 @@
 "Import of usage record files (CSV)"
 import datetime as dt
+import json
 import unittest
 from decimal import Decimal as D
+from unittest.mock import patch
 
 from trytond.pool import Pool
+from trytond.pyson import Eval
 from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
 
+from crm_billing import usage_import
 from crm_billing.exceptions import UsageImportError
 from crm_billing.tests.usage_csv import COLUMNS, csv_bytes, generate_rows
 from crm_billing.usage_file import detect_encoding
@@ -49,6 +53,38 @@ class UsageImportTestCase(unittest.TestCase):
         Usage = Pool().get('telecom.usage')
         return Usage.search([(k, '=', v) for k, v in domain.items()],
             order=[('start', 'ASC'), ('id', 'ASC')])
+
+    def run_tasks(self):
+        """The import tasks of the queue, as the queue runs them (its user
+        and context, no language) but in this transaction"""
+        pool = Pool()
+        Queue = pool.get('ir.queue')
+        UsageImport = pool.get('telecom.usage.import')
+        transaction = Transaction()
+        tasks = Queue.search([('finished_at', '=', None)], order=[('id', 'ASC')])
+        for task in tasks:
+            data = task.data
+            self.assertEqual((data['model'], data['method']),
+                ('telecom.usage.import', 'process'))
+            self.assertNotIn('language', data['context'])
+            with transaction.set_user(data['user']), \
+                    transaction.set_context(data['context']):
+                UsageImport.process(UsageImport.browse(data['instances']),
+                    commit=False)
+            task.finished_at = dt.datetime.now()
+        Queue.save(tasks)
+        return len(tasks)
+
+    def press_import(self, user, import_):
+        "The Import button, as user in the client"
+        UsageImport = Pool().get('telecom.usage.import')
+        with Transaction().set_user(user.id), \
+                Transaction().set_context(_check_access=True):
+            UsageImport.import_([UsageImport(import_.id)])
+
+    def notifications(self, user):
+        return [n for n in Transaction().user_notifications
+            if n.user.id == user.id]
 
     def sample(self):
         "One call, one message, one data session (roaming, pre-rated)"
@@ -347,16 +383,14 @@ class UsageImportTestCase(unittest.TestCase):
 
     @with_transaction()
     def test_import_button(self):
-        "A billing operator imports a file from the import record"
+        """A billing operator presses Import: the file is queued and the
+        request writes nothing; the queue's task imports it"""
         pool = Pool()
         UsageImport = pool.get('telecom.usage.import')
         Usage = pool.get('telecom.usage')
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
+        Queue = pool.get('ir.queue')
         self.line()
-        billing, = User.create([{'login': 'billing',
-                    'groups': [('add', [ModelData.get_id(
-                                    'crm_telecom', 'group_billing')])]}])
+        billing = self.billing_user()
         data = csv_bytes(self.sample(), encoding='gbk', chinese=True,
             columns=COLUMNS)
         with Transaction().set_user(billing.id), \
@@ -365,46 +399,196 @@ class UsageImportTestCase(unittest.TestCase):
                         'file': data}])
             UsageImport.import_([import_])
         import_ = UsageImport(import_.id)
+        self.assertEqual((import_.state, import_.rows_read, import_.progress,
+                import_.imported, import_.imported_by),
+            ('queued', 0, 0.0, None, billing))
+        self.assertEqual(Usage.search_count([]), 0)
+        task, = Queue.search([])
+        self.assertEqual((task.data['model'], task.data['method'],
+                list(task.data['instances']), task.data['user']),
+            ('telecom.usage.import', 'process', [import_.id], billing.id))
+        self.assertEqual(Transaction().tasks, [task.id])
+        Transaction().tasks.clear()
+
+        self.assertEqual(self.run_tasks(), 1)
+        import_ = UsageImport(import_.id)
         self.assertEqual((import_.state, import_.encoding, import_.rows,
-                import_.imported, import_.skipped, import_.imported_by),
-            ('done', 'gb18030', 3, 3, 0, billing))
+                import_.rows_read, import_.progress, import_.imported,
+                import_.skipped, import_.imported_by, import_.problems),
+            ('done', 'gb18030', 3, 3, 1.0, 3, 0, billing, None))
         self.assertTrue(import_.imported_at)
         self.assertEqual(sorted(Usage.search([('import_', '=', import_.id)])),
             sorted(self.usages()))
         self.assertEqual(Usage.search_count([('billed', '=', False)]), 3)
         self.assertEqual(Usage.search_count([('billed', '=', True)]), 0)
+        # the bell of the presser, opening the import
+        notification, = self.notifications(billing)
+        self.assertEqual((notification.icon, notification.model,
+                json.loads(notification.records)),
+            ('tryton-ok', 'telecom.usage.import', [import_.id]))
+        self.assertEqual(notification.label,
+            'Usage file "话单-202611.csv" imported')
+        self.assertEqual(notification.description,
+            '3 rows: 3 imported, 0 skipped.')
 
-        # a done import is neither imported again nor deleted
+        # a done import is neither imported again nor deleted; a task
+        # queued for it again leaves it alone
         with self.assertRaises(UsageImportError):
             Usage.import_csv(data, import_=import_)
         with self.assertRaises(UsageImportError):
             UsageImport.delete([import_])
+        UsageImport.process([import_], commit=False)
+        self.assertEqual(Usage.search_count([]), 3)
 
         # the same file again: everything skipped
         again, = UsageImport.create([{'name': 'again.csv', 'file': data}])
-        UsageImport.import_([again])
-        self.assertEqual((again.rows, again.imported, again.skipped),
-            (3, 0, 3))
+        self.press_import(billing, again)
+        self.run_tasks()
+        again = UsageImport(again.id)
+        self.assertEqual((again.state, again.rows, again.imported,
+                again.skipped), ('done', 3, 0, 3))
 
     @with_transaction()
     def test_import_button_bad_file(self):
-        "A bad file leaves the import a draft and writes nothing"
+        """A bad file ends failed with its problems (line, field, value),
+        writes nothing, and is imported again once corrected"""
         pool = Pool()
         UsageImport = pool.get('telecom.usage.import')
         Usage = pool.get('telecom.usage')
+        self.line()
+        billing = self.billing_user()
         import_, = UsageImport.create([{'name': 'bad.csv',
-                    'file': b'number,type,start\n13800138000,voice,x\n'}])
-        with self.assertRaises(UsageImportError) as cm:
-            UsageImport.import_([import_])
-        self.assertIn('Line 2, field "number", value "13800138000": '
-            'unknown number', cm.exception.message)
-        self.assertIn('Line 2, field "start", value "x"',
-            cm.exception.message)
+                    'file': b'number,type,start,duration\n'
+                    b'13900000000,voice,x,61\n'
+                    b'13800138000,voice,2026-11-03 10:00:00,61\n'}])
+        self.press_import(billing, import_)
+        self.run_tasks()
+        import_ = UsageImport(import_.id)
+        self.assertEqual((import_.state, import_.rows, import_.imported),
+            ('failed', 2, 0))
+        problems = import_.problems
+        self.assertTrue(problems.startswith('The usage file was not '
+                'imported, nothing was written: 2 problems.'), problems)
+        self.assertIn('Line 2, field "number", value "13900000000": '
+            'unknown number', problems)
+        self.assertIn('Line 2, field "start", value "x"', problems)
         # problems of a line in the order of its columns
-        self.assertLess(cm.exception.message.index('field "number"'),
-            cm.exception.message.index('field "start"'))
-        self.assertEqual(import_.state, 'draft')
+        self.assertLess(problems.index('field "number"'),
+            problems.index('field "start"'))
         self.assertEqual(Usage.search_count([]), 0)
+        notification, = self.notifications(billing)
+        self.assertEqual((notification.icon, notification.label,
+                json.loads(notification.records)),
+            ('tryton-warning', 'Usage file "bad.csv" not imported',
+                [import_.id]))
+        self.assertEqual(notification.description, problems.splitlines()[0])
+        # the form shows the problems only when there are some
+        self.assertEqual(UsageImport.problems.states['invisible'].pyson(),
+            (~Eval('problems')).pyson())
+
+        # corrected by the operator: a new file, imported again
+        with Transaction().set_user(billing.id), \
+                Transaction().set_context(_check_access=True):
+            UsageImport.write([UsageImport(import_.id)], {
+                    'file': b'number,type,start,duration\n'
+                    b'13800138000,voice,2026-11-03 10:00:00,61\n'})
+        self.press_import(billing, import_)
+        import_ = UsageImport(import_.id)
+        self.assertEqual((import_.state, import_.problems, import_.rows),
+            ('queued', None, None))
+        self.run_tasks()
+        import_ = UsageImport(import_.id)
+        self.assertEqual((import_.state, import_.problems, import_.imported),
+            ('done', None, 1))
+        self.assertEqual(Usage.search_count([]), 1)
+
+    @with_transaction()
+    def test_failed_in_chinese(self):
+        """The task has no language: the problems and the bell are in the
+        language of whoever pressed Import"""
+        pool = Pool()
+        UsageImport = pool.get('telecom.usage.import')
+        Lang = pool.get('ir.lang')
+        load_chinese('crm_billing')
+        self.line()
+        billing = self.billing_user()
+        billing.language, = Lang.search([('code', '=', 'zh_CN')])
+        billing.save()
+        import_, = UsageImport.create([{'name': '话单.csv',
+                    'file': ('号码,类型,开始时间,时长\n'
+                        '13800138000,彩信,2026-11-03 10:00:00,\n'
+                        ).encode('gbk')}])
+        self.press_import(billing, import_)
+        self.run_tasks()
+        import_ = UsageImport(import_.id)
+        self.assertEqual(import_.state, 'failed')
+        self.assertIn('第 2 行，字段“类型”，值“彩信”：未知类型',
+            import_.problems)
+        notification, = self.notifications(billing)
+        self.assertEqual(notification.label, '话单文件“话单.csv”导入失败')
+
+    @with_transaction()
+    def test_progress(self):
+        """The rows read are written while the file is read, every
+        PROGRESS_ROWS rows, not on every row"""
+        pool = Pool()
+        UsageImport = pool.get('telecom.usage.import')
+        Usage = pool.get('telecom.usage')
+        self.line()
+        billing = self.billing_user()
+        rows = [call('13800138000', at(3, 9, i % 60, i // 60), 61,
+                record_id='R%s' % i) for i in range(45)]
+        data = csv_bytes(rows, columns=COLUMNS)
+        import_, = UsageImport.create([{'name': 'cdr.csv', 'file': data}])
+        self.press_import(billing, import_)
+
+        seen = []
+        writer = UsageImport._progress_writer
+
+        def spy(self, commit):
+            write = writer(self, commit)
+
+            def report(count):
+                write(count)
+                record = UsageImport(self.id)
+                seen.append((count, record.state, record.rows_read,
+                        record.rows, record.progress,
+                        Usage.search_count([])))
+            return report
+
+        with patch.object(usage_import, 'PROGRESS_ROWS', 10), \
+                patch.object(UsageImport, '_progress_writer', spy):
+            self.run_tasks()
+        self.assertEqual(seen, [
+                (10, 'running', 10, 45, 10 / 45, 0),
+                (20, 'running', 20, 45, 20 / 45, 0),
+                (30, 'running', 30, 45, 30 / 45, 0),
+                (40, 'running', 40, 45, 40 / 45, 0),
+                ])
+        import_ = UsageImport(import_.id)
+        self.assertEqual((import_.state, import_.rows, import_.rows_read,
+                import_.progress, import_.imported), ('done', 45, 45, 1.0, 45))
+        self.assertEqual(usage_import.PROGRESS_ROWS, 20_000)
+
+    @with_transaction()
+    def test_run_again(self):
+        "Run Again queues an import left queued or running by a dead task"
+        pool = Pool()
+        UsageImport = pool.get('telecom.usage.import')
+        Queue = pool.get('ir.queue')
+        self.line()
+        billing = self.billing_user()
+        import_, = UsageImport.create([{'name': 'cdr.csv',
+                    'file': csv_bytes(self.sample(), columns=COLUMNS)}])
+        self.press_import(billing, import_)
+        Queue.delete(Queue.search([]))
+        UsageImport.write([import_], {'state': 'running'})
+        with Transaction().set_user(billing.id), \
+                Transaction().set_context(_check_access=True):
+            UsageImport.run_again([UsageImport(import_.id)])
+        self.assertEqual(UsageImport(import_.id).state, 'queued')
+        self.assertEqual(self.run_tasks(), 1)
+        self.assertEqual(UsageImport(import_.id).state, 'done')
 
     @with_transaction()
     def test_import_access(self):
@@ -425,6 +609,11 @@ class UsageImportTestCase(unittest.TestCase):
                 UsageImport.create([{'name': 'x.csv', 'file': b'x'}])
             with self.assertRaises(AccessError):
                 Usage.import_csv(b'number,type,start\n')
+        import_, = UsageImport.create([{'name': 'x.csv', 'file': b'x'}])
+        with Transaction().set_user(agent.id), \
+                Transaction().set_context(_check_access=True):
+            with self.assertRaises(AccessError):
+                UsageImport.import_([UsageImport(import_.id)])
 
 
     # --- the wizard and the formats ----------------------------------------
@@ -467,6 +656,12 @@ class UsageImportTestCase(unittest.TestCase):
         action, = result['actions']
         self.assertEqual(action[0]['res_model'], 'telecom.usage.import')
         self.assertEqual(action[1]['res_id'], [import_.id])
+        # the wizard opens the import queued, the queue imports it
+        self.assertEqual((import_.state, import_.imported_by),
+            ('queued', billing))
+        self.assertEqual(Usage.search_count([]), 0)
+        self.run_tasks()
+        import_ = UsageImport(import_.id)
         self.assertEqual((import_.name, import_.format, import_.state,
                 import_.rows, import_.imported, import_.imported_by),
             ('话单.csv', 'switch', 'done', 3, 3, billing))
@@ -476,12 +671,14 @@ class UsageImportTestCase(unittest.TestCase):
 
     @with_transaction()
     def test_wizard_bad_file(self):
-        "A bad file in the wizard is refused with its problems"
+        "A bad file from the wizard ends failed with its problems"
+        UsageImport = Pool().get('telecom.usage.import')
         self.line()
-        with self.assertRaises(UsageImportError) as cm:
-            self.run_wizard(b'number,type,start\n13800138000,voice,x\n')
-        self.assertIn('Line 2, field "start", value "x"',
-            cm.exception.message)
+        self.run_wizard(b'number,type,start\n13800138000,voice,x\n')
+        self.run_tasks()
+        import_, = UsageImport.search([])
+        self.assertEqual(import_.state, 'failed')
+        self.assertIn('Line 2, field "start", value "x"', import_.problems)
 
     @with_transaction()
     def test_formats_have_parsers(self):
@@ -495,10 +692,15 @@ class UsageImportTestCase(unittest.TestCase):
                     getattr(UsageImport, 'parse_%s' % format_, None)))
 
     def partner_import(self, data):
+        "A partner's file, imported through the queue"
         UsageImport = Pool().get('telecom.usage.import')
         import_, = UsageImport.create([{'name': 'HKGPP-202611.csv',
                     'file': data, 'format': 'partner'}])
         UsageImport.import_([import_])
+        self.run_tasks()
+        import_ = UsageImport(import_.id)
+        if import_.state == 'failed':
+            raise UsageImportError(import_.problems)
         return import_
 
     @with_transaction()
