@@ -616,6 +616,34 @@ class UsageImportTestCase(unittest.TestCase):
                 UsageImport.import_([UsageImport(import_.id)])
 
 
+    @with_transaction()
+    def test_command_line(self):
+        """The command line imports a file at once, in its transaction,
+        without the queue; a refused file raises its problems"""
+        import os
+        import tempfile
+
+        from data.import_usage import import_file
+        pool = Pool()
+        UsageImport = pool.get('telecom.usage.import')
+        Queue = pool.get('ir.queue')
+        self.line()
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, 'cdr.csv')
+            with open(path, 'wb') as f:
+                f.write(csv_bytes(self.sample(), columns=COLUMNS))
+            self.assertEqual(import_file(path), (3, 3, 0))
+            self.assertEqual(import_file(path), (3, 0, 3))
+            with open(path, 'wb') as f:
+                f.write(b'number,type,start\n13800138000,voice,x\n')
+            with self.assertRaises(UsageImportError) as cm:
+                import_file(path)
+        self.assertIn('Line 2, field "start", value "x"',
+            cm.exception.message)
+        self.assertEqual([i.state for i in UsageImport.search([])],
+            ['failed', 'done', 'done'])
+        self.assertEqual(Queue.search([]), [])
+
     # --- the wizard and the formats ----------------------------------------
 
     def billing_user(self):
