@@ -26,6 +26,7 @@ from trytond.transaction import Transaction
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from crm_telecom.sql_tools import clear_cache
+from crm_telecom.workflow import BulkWorkflow
 
 from .exceptions import UsageImportError
 from .usage_file import ENCODINGS, UsageFile, UsageRow, no_gc, parse_start
@@ -128,7 +129,7 @@ def count_lines(data):
     return max(lines - 1, 0)
 
 
-class UsageImport(Workflow, ModelSQL, ModelView):
+class UsageImport(BulkWorkflow, ModelSQL, ModelView):
     "Usage file import: one file of usage records, imported whole"
     __name__ = 'telecom.usage.import'
 
@@ -180,6 +181,10 @@ class UsageImport(Workflow, ModelSQL, ModelView):
             # run again: a task that died left the import running or queued
             ('running', 'queued'),
             ('queued', 'queued'),
+            # a task takes it; the command line and the demo run a draft
+            ('queued', 'running'),
+            ('draft', 'running'),
+            ('failed', 'running'),
             ('running', 'done'),
             ('running', 'failed'),
             }
@@ -294,20 +299,13 @@ class UsageImport(Workflow, ModelSQL, ModelView):
     @classmethod
     def _process_one(cls, import_, claimable, commit):
         transaction = Transaction()
-        table = cls.__table__()
-        cursor = transaction.connection.cursor()
         data = import_.file
         # the first to take it imports it: another task waits for the
         # commit of the claim, then finds it taken
-        cursor.execute(*table.update(
-                [table.state, table.rows, table.rows_read, table.problems],
-                ['running', count_lines(data), 0, None],
-                where=(table.id == import_.id)
-                & table.state.in_(claimable)))
-        if not cursor.rowcount:
+        if not cls.transition_rows('running', ids=[import_.id],
+                from_states=claimable, rows=count_lines(data), rows_read=0,
+                problems=None):
             return
-        clear_cache(cls, [import_.id])
-        cls.log([import_], 'transition', 'state:running')
         if commit:
             # others see it running; no usage is written yet
             transaction.commit()
@@ -330,10 +328,8 @@ class UsageImport(Workflow, ModelSQL, ModelView):
             if commit:
                 # queued again, in case the queue runs it again
                 transaction.rollback()
-                cursor = transaction.connection.cursor()
-                cursor.execute(*table.update([table.state], ['queued'],
-                        where=(table.id == import_.id)
-                        & (table.state == 'running')))
+                cls.transition_rows('queued', ids=[import_.id],
+                    from_states=['running'])
                 transaction.commit()
             raise
         else:
