@@ -24,6 +24,7 @@ class BulkWriter:
     database numbers the rows and nothing is returned."""
 
     def __init__(self, Model, columns, ids=False):
+        self.model = Model.__name__
         self.table = Model._table
         self.columns = list(columns)
         self.ids = ids
@@ -37,6 +38,10 @@ class BulkWriter:
         else:
             ids = self._insert(rows)
         self.rows += len(rows)
+        if self.ids:
+            # as the ORM's create: the transaction's own new records need
+            # no lock (Model.lock skips them)
+            Transaction().create_records[self.model].extend(ids)
         return ids
 
     def _copy(self, rows):
