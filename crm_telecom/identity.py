@@ -17,6 +17,10 @@ from stdnum.exceptions import (
 )
 from stdnum.util import clean
 
+from trytond.i18n import gettext
+
+from .exceptions import IdentityError
+
 # party's identifier type of resident ID numbers
 TYPE = 'cn_ric'
 _CHECK_CHARACTERS = '0123456789X'
@@ -58,6 +62,16 @@ def error(code, today=None):
     elif problem:
         return 'birth_place'
     return None
+
+
+def check(code):
+    "The compact number typed, or the suite's error naming it"
+    code = compact(code)
+    reason = error(code)
+    if reason:
+        raise IdentityError(gettext(
+                'crm_telecom.msg_identity_invalid_%s' % reason, code=code))
+    return code
 
 
 def is_valid(code, today=None):

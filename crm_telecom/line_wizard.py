@@ -20,7 +20,7 @@ from trytond.wizard import (
 )
 
 from . import identity
-from .exceptions import IdentityError, OrderError, RealNameError
+from .exceptions import OrderError
 from .order import REQUIRED_LINE_STATES
 
 
@@ -30,25 +30,6 @@ def line_buttons():
         Button("Cancel", 'end', 'tryton-cancel'),
         Button("Confirm", 'confirm', 'tryton-ok', default=True),
         ]
-
-
-def customer_age(customer):
-    "The customer's age from the resident ID, None when unknown"
-    code = customer.cn_identifier
-    if code:
-        return identity.age(code.code, Pool().get('ir.date').today())
-
-
-def eligible(products, brand, age=None):
-    "The products a line of brand held by someone of age may take"
-    result = []
-    for product in products:
-        try:
-            product.check_eligibility(brand=brand, age=age)
-        except RealNameError:
-            continue
-        result.append(product)
-    return result
 
 
 def live_services(line):
@@ -217,12 +198,8 @@ class ChangePlan(LineOrderWizard):
     def plans(cls, line):
         "The plans the line may change to"
         Template = Pool().get('product.template')
-        plans = Template.search([
-                ('telecom_type', '=', 'plan'),
-                ('id', '!=', line.plan.id),
-                ('telecom_brand', 'in', [line.brand.id, None]),
-                ], order=[('monthly_fee', 'ASC'), ('name', 'ASC')])
-        return eligible(plans, line.brand, customer_age(line.customer))
+        return Template.offered(['plan'], line.brand,
+            line.customer.identity_age, domain=[('id', '!=', line.plan.id)])
 
     def start_values(self, line):
         # the order applies the rule of the plan the line leaves
@@ -244,7 +221,7 @@ class ChangePlan(LineOrderWizard):
         plan = self.start.plan
         # with the age the customer's ID gives, whoever asks
         plan.check_eligibility(brand=line.brand,
-            age=customer_age(line.customer))
+            age=line.customer.identity_age)
         return {'plan': plan.id, 'reason': self.start.reason}
 
 
@@ -286,14 +263,12 @@ class AddService(LineOrderWizard):
     def start_values(self, line):
         Template = Pool().get('product.template')
         current = [s.product for s in live_services(line)]
-        offered = Template.search([
-                ('telecom_type', 'in', ['addon', 'vas']),
-                ('id', 'not in', [p.id for p in current]),
-                ('telecom_brand', 'in', [line.brand.id, None]),
-                ], order=[('telecom_type', 'ASC'), ('name', 'ASC')])
+        offered = Template.offered(['addon', 'vas'], line.brand,
+            domain=[('id', 'not in', [p.id for p in current])],
+            order=[('telecom_type', 'ASC'), ('name', 'ASC')])
         return {
             'services': [p.id for p in current],
-            'offered': [p.id for p in eligible(offered, line.brand)],
+            'offered': [p.id for p in offered],
             }
 
     def order_values(self, line):
@@ -359,12 +334,7 @@ class TransferStart(LineStartMixin, ModelView):
     def find_owner(self):
         "The customer holding the resident ID typed, which must be valid"
         Party = Pool().get('party.party')
-        code = self.identity_code.strip()
-        reason = identity.error(code)
-        if reason:
-            raise IdentityError(gettext(
-                    'crm_telecom.msg_identity_invalid_%s' % reason,
-                    code=code))
+        code = identity.check(self.identity_code)
         parties = Party.search([
                 ('identity_code', '=', code),
                 ('company', 'in', [

@@ -643,10 +643,8 @@ class Order(Workflow, ModelSQL, ModelView):
         if self.plan == self.subscriber.plan:
             raise OrderError(gettext('crm_telecom.msg_order_same_plan',
                     line=self.subscriber.rec_name, plan=self.plan.rec_name))
-        code = self.subscriber.customer.cn_identifier
-        age = (identity.age(code.code, Pool().get('ir.date').today())
-            if code else None)
-        self.plan.check_eligibility(brand=self.subscriber.brand, age=age)
+        self.plan.check_eligibility(brand=self.subscriber.brand,
+            age=self.subscriber.customer.identity_age)
 
     def _check_add_service(self):
         self._check_line_state()

@@ -24,21 +24,11 @@ from trytond.wizard import (
 
 from . import iccid, identity
 from .company import company_currency, default_company
-from .exceptions import IdentityError, NumberError
+from .exceptions import NumberError
 from .money import CENT, format_money, month_proration, prorate
 
 # numbers shown for one search: the clerk narrows the pattern for more
 NUMBER_LIMIT = 50
-
-
-def check_identity_code(code):
-    "The compact resident ID, or the suite's error naming it"
-    code = identity.compact(code)
-    reason = identity.error(code)
-    if reason:
-        raise IdentityError(gettext(
-                'crm_telecom.msg_identity_invalid_%s' % reason, code=code))
-    return code
 
 
 def find_customer(code):
@@ -73,26 +63,6 @@ def activation_fees(order, date):
         }
 
 
-def eligible_products(types, brand, age):
-    "Tariffs of types a line of brand, held at age, may take"
-    Template = Pool().get('product.template')
-    if not brand:
-        return []
-    domain = [
-        ('telecom_type', 'in', types),
-        ['OR', ('telecom_brand', '=', None), ('telecom_brand', '=', brand)],
-        ]
-    if age is not None:
-        # no bound (empty or 0) or a bound the customer meets
-        domain += [
-            ['OR', ('min_age', '=', None), ('min_age', '<=', age)],
-            ['OR', ('max_age', '=', None), ('max_age', '=', 0),
-                ('max_age', '>=', age)],
-            ]
-    return Template.search(domain, order=[('monthly_fee', 'ASC'),
-            ('name', 'ASC')])
-
-
 class OrderEntryIdentify(ModelView):
     "Activation: the customer"
     __name__ = 'telecom.order.entry.identify'
@@ -120,7 +90,7 @@ class OrderEntryIdentify(ModelView):
         if not self.identity_code:
             self.customer = None
             return
-        code = check_identity_code(self.identity_code)
+        code = identity.check(self.identity_code)
         self.identity_code = code
         self.customer = find_customer(code)
         if self.customer:
@@ -241,11 +211,13 @@ class OrderEntryPlan(ModelView):
 
     @fields.depends('brand', 'age')
     def on_change_with_plans(self):
-        return eligible_products(['plan'], self.brand, self.age)
+        Template = Pool().get('product.template')
+        return Template.offered(['plan'], self.brand, self.age)
 
     @fields.depends('brand', 'age')
     def on_change_with_eligible_services(self):
-        return eligible_products(['addon', 'vas'], self.brand, self.age)
+        Template = Pool().get('product.template')
+        return Template.offered(['addon', 'vas'], self.brand, self.age)
 
     @fields.depends('brand', 'age', 'plan', 'services',
         methods=['on_change_with_plans', 'on_change_with_eligible_services'])
@@ -409,7 +381,7 @@ class OrderEntry(Wizard):
     def transition_identified(self):
         pool = Pool()
         Party = pool.get('party.party')
-        code = check_identity_code(self.identify.identity_code)
+        code = identity.check(self.identify.identity_code)
         customer = find_customer(code)
         if not customer:
             customer = Party(name=self.identify.name,
@@ -469,28 +441,22 @@ class OrderEntry(Wizard):
         order = self.order
         brand = plan.brand or order.brand
         chosen = plan.plan or order.plan
-        age = self.customer_age()
+        age = self.customer.identity_age
+        Template = Pool().get('product.template')
         return {
             'customer': self.customer.id,
             'age': age,
             'brand': brand.id if brand else None,
-            'plans': [p.id for p in eligible_products(['plan'], brand, age)],
-            'eligible_services': [p.id for p in eligible_products(
+            'plans': [p.id for p in Template.offered(['plan'], brand, age)],
+            'eligible_services': [p.id for p in Template.offered(
                     ['addon', 'vas'], brand, age)],
             'plan': chosen.id if chosen else None,
             'services': [s.id for s in (plan.services or order.services)],
             }
 
-    def customer_age(self):
-        pool = Pool()
-        Date = pool.get('ir.date')
-        identifier = self.customer.cn_identifier
-        if identifier:
-            return identity.age(identifier.code, Date.today())
-
     def transition_planned(self):
         plan = self.choose_plan
-        age = self.customer_age()
+        age = self.customer.identity_age
         for product in [plan.plan, *plan.services]:
             product.check_eligibility(brand=plan.brand, age=age)
         order = self.order

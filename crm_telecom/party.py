@@ -239,6 +239,13 @@ class Party(ExtraValuesMixin, metaclass=PoolMeta):
             if identifier.type == identity.TYPE:
                 return identifier
 
+    @property
+    def identity_age(self):
+        "The customer's age today from the resident ID, None when unknown"
+        identifier = self.cn_identifier
+        if identifier:
+            return identity.age(identifier.code, Pool().get('ir.date').today())
+
     @classmethod
     def get_identity_code(cls, parties, name):
         pool = Pool()

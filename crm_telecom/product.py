@@ -90,6 +90,26 @@ class Template(metaclass=PoolMeta):
     def default_commitment_months(cls):
         return 0
 
+    @classmethod
+    def offered(cls, types, brand, age=None, domain=None, order=None):
+        """The tariffs of types a line of brand, held by someone of age, may
+        take (check_eligibility is the rule), cheapest first"""
+        if not brand:
+            return []
+        tariffs = cls.search([
+                ('telecom_type', 'in', types),
+                ('telecom_brand', 'in', [brand.id, None]),
+                *(domain or []),
+                ], order=order or [('monthly_fee', 'ASC'), ('name', 'ASC')])
+        result = []
+        for tariff in tariffs:
+            try:
+                tariff.check_eligibility(brand=brand, age=age)
+            except RealNameError:
+                continue
+            result.append(tariff)
+        return result
+
     def check_eligibility(self, brand=None, age=None):
         "Raise when a line of the brand, held by someone of age, may not take it"
         if self.telecom_brand and brand and self.telecom_brand != brand:
