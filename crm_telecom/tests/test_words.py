@@ -7,6 +7,7 @@ from trytond.transaction import Transaction
 
 from crm_telecom.tests.tools import load_chinese
 from crm_telecom.tests.words import (
+    CHINESE,
     FORBIDDEN,
     LIST_BUDGET,
     forbidden_words,
@@ -19,8 +20,6 @@ from crm_telecom.tests.words import (
 )
 
 # the core modules first: crm_telecom's override rewrites their strings
-CHINESE = ['ir', 'res', 'country', 'currency', 'party', 'company', 'product',
-    'crm_telecom']
 
 # the lists staff work in: (model, view)
 LISTS = [

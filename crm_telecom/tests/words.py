@@ -3,6 +3,14 @@ words of a view in the current language, and the width a list needs."""
 from lxml import etree
 
 from trytond.pool import Pool
+from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.transaction import Transaction
+
+from .tools import load_chinese
+
+# the core modules whose words the suite's overrides rewrite, and the core
+CHINESE = ['ir', 'res', 'country', 'currency', 'party', 'company', 'product',
+    'crm_telecom']
 
 # core words that are wrong for the operator (参与者: the core's party, 报告:
 # a second word for 报表) and English the Chinese screens must not show
@@ -156,3 +164,33 @@ def list_problems(module, exempt=()):
             if not heading.endswith('合计'):
                 problems.append((xml_id, name, heading))
     return problems
+
+
+class ModuleWordsMixin:
+    """The words and lists of one module of the suite, for its test case:
+    module, and depends (the suite's modules between crm_telecom and it)"""
+    module = None
+    depends = []
+
+    @classmethod
+    def setUpClass(cls):
+        activate_module(cls.module)
+
+    def load_chinese(self):
+        load_chinese(*CHINESE, *self.depends, self.module, overrides=True)
+
+    @with_transaction()
+    def test_views_words(self):
+        "No view shows English leftovers or core terms, nor the 360° form"
+        self.load_chinese()
+        with Transaction().set_context(language='zh_CN'):
+            self.assertEqual(module_forbidden_words(self.module), [])
+            self.assertEqual(forbidden_words(view_words('party.party',
+                        'crm_telecom.customer_view_form')), [])
+
+    @with_transaction()
+    def test_lists(self):
+        "Every list fits 1366 px, shows its date-times, heads its totals"
+        self.load_chinese()
+        with Transaction().set_context(language='zh_CN'):
+            self.assertEqual(list_problems(self.module), [])
