@@ -1,4 +1,7 @@
-from sql.aggregate import Min
+import datetime as dt
+
+from sql.aggregate import Max, Min
+from sql.conditionals import Coalesce
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
@@ -59,6 +62,10 @@ class Bill(AccountMoneyMixin, BulkWorkflow, ModelSQL, ModelView):
             ('issued', "Issued"),
             ('paid', "Paid"),
             ], "State", required=True, readonly=True)
+    usage_after = fields.Integer("Usage After", readonly=True,
+        help="Late usage on this bill came after this record.")
+    usage_until = fields.Integer("Usage Until", readonly=True,
+        help="The bill charges usage records up to this one.")
     lines = fields.One2Many('telecom.bill.line', 'bill', "Lines",
         readonly=True, order=[('subscriber', 'ASC'), ('sequence', 'ASC'),
             ('id', 'ASC')])
@@ -85,6 +92,21 @@ class Bill(AccountMoneyMixin, BulkWorkflow, ModelSQL, ModelView):
             ('issued', 'paid'),
             ('paid', 'issued'),
             }
+
+    @classmethod
+    def __register__(cls, module):
+        pool = Pool()
+        Usage = pool.get('telecom.usage')
+        table_h = cls.__table_handler__(module)
+        watermarks = table_h.column_exist('usage_until')
+        super().__register__(module)
+        if not watermarks:
+            # bills made when each record named its line: they saw every
+            # record there was
+            bill, usage = cls.__table__(), Usage.__table__()
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*bill.update([bill.usage_until],
+                    [usage.select(Coalesce(Max(usage.id), 0))]))
 
     @classmethod
     def default_state(cls):
@@ -133,6 +155,8 @@ class BillLine(ModelSQL, ModelView):
     sequence = fields.Integer("Sequence", readonly=True)
     kind = fields.Selection(LINE_KINDS, "Kind", required=True,
         readonly=True)
+    late = fields.Boolean("Late Usage", readonly=True,
+        help="Usage of an earlier cycle that arrived after it was billed.")
     product = fields.Many2One('product.template', "Plan or Service",
         ondelete='RESTRICT', readonly=True)
     start_date = fields.Date("From", readonly=True)
@@ -154,8 +178,8 @@ class BillLine(ModelSQL, ModelView):
         required=True, readonly=True)
     adjustment = fields.Many2One('telecom.bill.adjustment', "Adjustment",
         readonly=True, ondelete='RESTRICT')
-    usages = fields.One2Many('telecom.usage', 'bill_line', "Usage",
-        readonly=True)
+    usages = fields.Function(fields.Many2Many('telecom.usage', None, None,
+            "Usage"), 'get_usages', searcher='search_usages')
     description = fields.Function(fields.Char("Why"), 'get_description')
     kind_string = kind.translated('kind')
 
@@ -170,10 +194,42 @@ class BillLine(ModelSQL, ModelView):
                 })
         cls._order = [('bill', 'DESC'), ('sequence', 'ASC'), ('id', 'ASC')]
 
+    @classmethod
+    def default_late(cls):
+        return False
+
     @fields.depends('bill', '_parent_bill.account')
     def on_change_with_currency(self, name=None):
         if self.bill:
             return self.bill.on_change_with_currency()
+
+    @classmethod
+    def search_usages(cls, name, clause):
+        "The lines that charged the records the clause finds"
+        Usage = Pool().get('telecom.usage')
+        usage = Usage.__table__()
+        line, join = Usage._charged(usage)
+        nested = clause[0][len(name) + 1:]
+        records = Usage.search([(nested or 'id',) + tuple(clause[1:])],
+            order=[], query=True)
+        return [('id', 'in', join.select(line.id,
+                    where=usage.id.in_(records)))]
+
+    @classmethod
+    def get_usages(cls, lines, name):
+        "The usage records each line charged, newest first"
+        Usage = Pool().get('telecom.usage')
+        usage = Usage.__table__()
+        line, join = Usage._charged(usage)
+        cursor = Transaction().connection.cursor()
+        result = {l.id: [] for l in lines}
+        for sub_ids in grouped_slice(list(result)):
+            cursor.execute(*join.select(line.id, usage.id,
+                    where=line.id.in_(list(sub_ids)),
+                    order_by=[usage.start.desc, usage.id.desc]))
+            for line_id, usage_id in cursor:
+                result[line_id].append(usage_id)
+        return result
 
     def get_description(self, name):
         amount = format_money(self.amount)
@@ -190,6 +246,14 @@ class BillLine(ModelSQL, ModelView):
             return gettext('crm_billing.msg_line_adjustment',
                 reason=self.adjustment.reason if self.adjustment else '',
                 amount=amount)
+        text = self._usage_description(amount)
+        if self.late:
+            text = gettext('crm_billing.msg_line_late',
+                start=self.start_date,
+                end=self.end_date - dt.timedelta(days=1)) + text
+        return text
+
+    def _usage_description(self, amount):
         type_ = self.kind.split('_')[-1]
         if self.kind.startswith('rated_'):
             return gettext('crm_billing.msg_line_rated',

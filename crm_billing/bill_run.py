@@ -43,6 +43,9 @@ class BillRun(Workflow, ModelSQL, ModelView):
     started_at = fields.DateTime("Started", readonly=True)
     finished_at = fields.DateTime("Finished", readonly=True)
     bills = fields.One2Many('telecom.bill', 'run', "Bills", readonly=True)
+    usage_until = fields.Integer("Last Usage Record", readonly=True,
+        help="The run bills the usage records up to this one; those that "
+        "come later are billed on the next bill.")
 
     @classmethod
     def __setup__(cls):
@@ -142,7 +145,11 @@ class BillRun(Workflow, ModelSQL, ModelView):
     @classmethod
     @Workflow.transition('running')
     def _prepare(cls, runs):
-        "Count the accounts (the transition of runs billed in the caller)"
+        """Count the accounts, fix the last usage record billed and add up
+        the usage (the transition of runs billed in the caller)"""
+        pool = Pool()
+        Usage = pool.get('telecom.usage')
+        RunUsage = pool.get('telecom.bill.run.usage')
         cursor = Transaction().connection.cursor()
         for run in runs:
             account, where = run._accounts_query(pending=False)
@@ -150,7 +157,10 @@ class BillRun(Workflow, ModelSQL, ModelView):
             run.accounts_total, = cursor.fetchone()
             run.accounts_done = 0
             run.started_at = dt.datetime.now()
+            run.usage_until = Usage.last_written()
         cls.save(runs)
+        for run in runs:
+            RunUsage.collect(run)
 
     @classmethod
     @ModelView.button
@@ -188,8 +198,7 @@ class BillRun(Workflow, ModelSQL, ModelView):
         issue_date = pool.get('ir.date').today()
         due_date = max(end, issue_date) + dt.timedelta(
             days=Configuration(1).bill_due_days)
-        bills = Rating(self.id, self.period_start, end, account_ids).bill(
-            issue_date, due_date)
+        bills = Rating(self, account_ids).bill(issue_date, due_date)
         Bill.notify_issued(list(bills))
         table = self.__table__()
         cursor.execute(*table.update([table.accounts_done],
@@ -201,6 +210,7 @@ class BillRun(Workflow, ModelSQL, ModelView):
     @classmethod
     @Workflow.transition('done')
     def finish(cls, runs):
+        Pool().get('telecom.bill.run.usage').clear(runs)
         cls.write(runs, {'finished_at': dt.datetime.now()})
         if Transaction().user:
             for run in runs:

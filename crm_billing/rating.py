@@ -1,31 +1,35 @@
-"""Rating of one bill cycle for a batch of accounts.
+"""Rating of one bill cycle for a batch of accounts, in SQL.
 
-Everything is read with a fixed number of set-based queries per batch (plan
-periods, services, aggregated usage, adjustments) and written back the same
-way (bills, lines, usage links, movements); the arithmetic in between runs in
-Python, per line of the bill, never per usage record."""
+A batch is a handful of INSERT ... SELECT statements, whatever its size:
+the bills, their fee lines (plan periods and services prorated by days),
+their usage lines (from the run's usage totals, telecom.bill.run.usage:
+plan allowance of the day, then the add-ons of the cycle in the order of
+the plan periods, the rest at the plan's rates), the late usage of earlier
+cycles and the approved adjustments; then the bill totals and the ledger
+movements. Money is computed in whole cents (integer arithmetic, half-up),
+so PostgreSQL and SQLite bill to the same cent.
+
+Which usage a line charged is not written per record: a line covers the
+records of its line, kind and days up to its bill's watermark
+(usage_until), and a late line those after the previous bill's watermark
+(usage_after); usage_of_line() is that rule for the drill-down."""
 import datetime as dt
-from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
 
-from sql import Literal, Null
-from sql.aggregate import Count, Sum
-from sql.conditionals import Case
-from sql.operators import Concat
+from sql import Literal, Null, Window
+from sql.aggregate import Max, Sum
+from sql.conditionals import Case, Coalesce, Greatest, Least
+from sql.functions import CurrentTimestamp, Div, Function, Round
+from sql.operators import Concat, Exists
 
 from trytond import backend
 from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
-from trytond.tools import grouped_slice, sqlite_apply_types
 from trytond.transaction import Transaction
 
-from crm_telecom.bulk import BulkWriter
-from crm_telecom.money import prorate
-from crm_telecom.sql_tools import clear_cache
+from crm_telecom.sql_tools import clear_cache, day_after, days_between
 
-CENT = Decimal('0.01')
 KB_PER_MB = 1024
-# allowance field of a plan or add-on for each usage type
+# allowance column of a plan or add-on for each usage type
 ALLOWANCE_FIELDS = {
     'voice': 'voice_minutes',
     'sms': 'sms_count',
@@ -46,20 +50,14 @@ SEQUENCES = {
     'rated_voice': 60, 'rated_sms': 61, 'rated_data': 62,
     'adjustment': 90,
     }
-LINE_COLUMNS = ['bill', 'subscriber', 'sequence', 'kind', 'product',
-    'start_date', 'end_date', 'days', 'cycle_days', 'quantity', 'included',
-    'addon_included', 'billable', 'rate', 'amount', 'adjustment']
-
-
-def money(value):
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def billable_units(type_, units):
-    "Charged units: data is charged per started MB, the rest as counted"
-    if type_ == 'data':
-        return -(-units // KB_PER_MB)
-    return units
+# late usage comes after the cycle's own, in the same order
+LATE_SEQUENCE = 70
+# NULL as a selected column
+NONE = Literal(None)
+LINE_COLUMNS = ['bill', 'subscriber', 'sequence', 'kind', 'late',
+    'product', 'start_date', 'end_date', 'days', 'cycle_days', 'quantity',
+    'included', 'addon_included', 'billable', 'rate', 'amount',
+    'adjustment']
 
 
 def usage_kind(usage):
@@ -70,305 +68,423 @@ def usage_kind(usage):
         else_=usage.type)
 
 
+def usage_of_line(usage, line, bill):
+    """The condition joining a bill line to the usage records it charged
+    (with bill, the line's bill)"""
+    return ((usage.subscriber == line.subscriber)
+        & (usage.start >= line.start_date)
+        & (usage.start < line.end_date)
+        & (usage_kind(usage) == line.kind)
+        & (usage.id <= bill.usage_until)
+        & ((line.late != Literal(True))
+            | (usage.id > Coalesce(bill.usage_after, 0))))
+
+
+def cents(amount, digits=2):
+    "An amount in whole units of 10^-digits, as SQL (rounded half-up)"
+    return Round(Coalesce(amount, 0) * (10 ** digits)).cast('INTEGER')
+
+
+class _Printf(Function):
+    __slots__ = ()
+    _function = 'PRINTF'
+
+
+def as_money(value):
+    """An amount rounded to cents, as SQL, stored as the ORM stores it
+    (SQLite: the decimal's text, which reads back as 18.00, not 18)"""
+    if backend.name == 'sqlite':
+        return _Printf('%.2f', value).cast('BLOB')
+    return Round(value, 2)
+
+
+def from_cents(value):
+    """Whole cents back to an amount, as SQL (divisions of whole numbers
+    are written with Div: PostgreSQL takes integer parameters for numeric,
+    where / would not truncate)"""
+    if backend.name == 'sqlite':
+        return as_money(value / 100.0)
+    return as_money(value.cast('NUMERIC') / 100)
+
+
+def half_up_div(numerator, denominator):
+    """numerator / denominator (a positive int) rounded half-up, for a
+    non-negative integer numerator, as SQL"""
+    return Div(numerator * 2 + denominator, denominator * 2)
+
+
+def billable_units(type_, units):
+    "Charged units, as SQL: data is charged per started MB"
+    return Case((type_ == 'data', Div(units + (KB_PER_MB - 1), KB_PER_MB)),
+        else_=units)
+
+
+def allowance(template, type_):
+    """Allowance of a product in rated units (data in KB), as SQL; type_ a
+    usage type or an SQL expression giving one"""
+    # BIGINT: a large data allowance in KB times the days of a cycle
+    # passes 2^31
+    columns = {t: getattr(template, f).cast('BIGINT')
+        for t, f in ALLOWANCE_FIELDS.items()}
+    columns['data'] = columns['data'] * KB_PER_MB
+    if isinstance(type_, str):
+        return Coalesce(columns[type_], 0)
+    return Coalesce(Case(*[(type_ == t, c) for t, c in columns.items()]), 0)
+
+
+def rate(template, kind):
+    "Rate of a plan for a bill line kind, as SQL"
+    return Case(*[(kind == k, getattr(template, f))
+            for k, f in RATE_FIELDS.items()])
+
+
+def sequence(kind):
+    return Case(*[(kind == k, s) for k, s in SEQUENCES.items()])
+
+
 class Rating:
-    "Bills of one cycle [start, end) for a batch of account ids"
+    "Bills of one cycle for a batch of account ids"
 
-    def __init__(self, run, start, end, account_ids):
+    def __init__(self, run, account_ids):
         self.run = run
-        self.start = start
-        self.end = end
-        self.cycle_days = (end - start).days
+        self.start = run.period_start
+        self.end = run._end
+        self.cycle_days = (self.end - self.start).days
         self.account_ids = list(account_ids)
-        self.products = self._products()
-
-    # --- reading -------------------------------------------------------------
+        pool = Pool()
+        self.bill_table = pool.get('telecom.bill').__table__()
+        self.line_table = pool.get('telecom.bill.line').__table__()
+        self.template = pool.get('product.template').__table__()
 
     def _in_accounts(self, column):
         return SQL_OPERATORS['in'](column, self.account_ids)
 
-    def _products(self):
-        Template = Pool().get('product.template')
-        fields = ['monthly_fee', 'voice_minutes', 'sms_count', 'data_mb',
-            'telecom_type'] + list(RATE_FIELDS.values())
-        return {p['id']: p for p in Template.search_read(
-                [('telecom_type', '!=', None)], fields_names=fields)}
+    def _execute(self, query):
+        Transaction().connection.cursor().execute(*query)
 
-    def _accounts(self):
+    def _stamp(self):
+        "create_uid and create_date, as the ORM sets them"
+        return [Literal(Transaction().user), CurrentTimestamp()]
+
+    def _insert_lines(self, query):
+        line = self.line_table
+        self._execute(line.insert(
+                [getattr(line, c) for c in LINE_COLUMNS]
+                + [line.create_uid, line.create_date], query))
+
+    def _bill_of(self, account):
+        "Join condition: the batch's bill of an account"
+        bill = self.bill_table
+        return (bill.account == account) & (bill.period_start == self.start)
+
+    # --- bills ----------------------------------------------------------------
+
+    def _insert_bills(self, issue_date, due_date):
         pool = Pool()
         Account = pool.get('telecom.account')
         account = Account.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*account.select(account.id, account.payer,
-                account.code, where=self._in_accounts(account.id)))
-        return cursor.fetchall()
+        bill = self.bill_table
+        earlier = pool.get('telecom.bill').__table__()
+        prefix = 'B%s-' % self.start.strftime('%Y%m')
+        # the watermark of the account's last bill: its late usage
+        # starts after it
+        usage_after = earlier.select(Max(earlier.usage_until),
+            where=(earlier.account == account.id)
+            & (earlier.period_start < self.start))
+        columns = ['code', 'account', 'payer', 'run', 'period_start',
+            'period_end', 'date', 'due_date', 'amount', 'state',
+            'usage_after', 'usage_until', 'create_uid', 'create_date']
+        self._execute(bill.insert([getattr(bill, c) for c in columns],
+                account.select(
+                    Concat(prefix, Coalesce(account.code,
+                            account.id.cast('VARCHAR'))),
+                    account.id, account.payer, Literal(self.run.id),
+                    Literal(self.start),
+                    Literal(self.end - dt.timedelta(days=1)),
+                    Literal(issue_date), Literal(due_date), Literal(0),
+                    Literal('issued'), usage_after,
+                    Literal(self.run.usage_until), *self._stamp(),
+                    where=self._in_accounts(account.id))))
 
-    def _plan_periods(self):
-        "Plan periods of the accounts' lines that overlap the cycle"
+    # --- fees -----------------------------------------------------------------
+
+    def _in_cycle(self, period):
+        "A plan period with days in the cycle"
+        return ((period.start_date < self.end)
+            & ((period.end_date == Null)
+                | ((period.end_date > self.start)
+                    & (period.end_date > period.start_date))))
+
+    def _segments(self):
+        """Plan periods of the batch's lines in the cycle, clipped to it:
+        (account, subscriber, period, plan, start_date, end_date, days)"""
         pool = Pool()
-        Subscriber = pool.get('telecom.subscriber')
-        PlanPeriod = pool.get('telecom.subscriber.plan')
-        subscriber = Subscriber.__table__()
-        period = PlanPeriod.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*period.join(subscriber,
-                condition=period.subscriber == subscriber.id
-                ).select(subscriber.account, period.subscriber, period.id,
-                period.plan, period.start_date, period.end_date,
-                where=self._in_accounts(subscriber.account)
-                & (period.start_date < self.end)
-                & ((period.end_date == Null)
-                    | (period.end_date > self.start)),
-                order_by=[period.subscriber, period.start_date, period.id]))
-        return cursor.fetchall()
+        subscriber = pool.get('telecom.subscriber').__table__()
+        period = pool.get('telecom.subscriber.plan').__table__()
+        clipped = period.join(subscriber,
+            condition=period.subscriber == subscriber.id
+            ).select(subscriber.account.as_('account'),
+            period.subscriber.as_('subscriber'), period.id.as_('period'),
+            period.plan.as_('plan'),
+            Greatest(period.start_date, self.start).as_('start_date'),
+            Least(Coalesce(period.end_date, self.end), self.end
+                ).as_('end_date'),
+            where=self._in_accounts(subscriber.account)
+            & self._in_cycle(period))
+        return clipped.select(clipped.account, clipped.subscriber,
+            clipped.period, clipped.plan, clipped.start_date,
+            clipped.end_date,
+            days_between(clipped.end_date, clipped.start_date).as_('days'))
+
+    def _fee(self, template, days):
+        "A monthly fee prorated by days of the cycle, in cents"
+        return half_up_div(cents(template.monthly_fee) * days,
+            self.cycle_days)
+
+    def _insert_plan_fees(self):
+        seg = self._segments()
+        bill, template = self.bill_table, self.template
+        self._insert_lines(seg.join(bill, condition=self._bill_of(seg.account)
+                ).join(template, condition=template.id == seg.plan
+                ).select(bill.id, seg.subscriber,
+                Literal(SEQUENCES['plan_fee']), Literal('plan_fee'),
+                Literal(False), seg.plan, seg.start_date, seg.end_date,
+                seg.days, Literal(self.cycle_days), NONE, NONE, NONE, NONE,
+                template.monthly_fee,
+                from_cents(self._fee(template, seg.days)), NONE,
+                *self._stamp()))
 
     def _services(self):
+        """Services of the batch's lines that have a plan in the cycle,
+        clipped to it: (account, subscriber, product, start_date,
+        end_date, days)"""
         pool = Pool()
-        Subscriber = pool.get('telecom.subscriber')
-        Service = pool.get('telecom.subscriber.service')
-        subscriber = Subscriber.__table__()
-        service = Service.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*service.join(subscriber,
-                condition=service.subscriber == subscriber.id
-                ).select(service.subscriber, service.product,
-                service.start_date, service.end_date,
-                where=self._in_accounts(subscriber.account)
-                & ((service.start_date == Null)
-                    | (service.start_date < self.end))
-                & ((service.end_date == Null)
-                    | (service.end_date > self.start)),
-                order_by=[service.subscriber, service.id]))
-        return cursor.fetchall()
+        subscriber = pool.get('telecom.subscriber').__table__()
+        service = pool.get('telecom.subscriber.service').__table__()
+        period = pool.get('telecom.subscriber.plan').__table__()
+        clipped = service.join(subscriber,
+            condition=service.subscriber == subscriber.id
+            ).select(subscriber.account.as_('account'),
+            service.subscriber.as_('subscriber'),
+            service.product.as_('product'),
+            Greatest(Coalesce(service.start_date, self.start), self.start
+                ).as_('start_date'),
+            Least(Coalesce(service.end_date, self.end), self.end
+                ).as_('end_date'),
+            where=self._in_accounts(subscriber.account)
+            & ((service.start_date == Null)
+                | (service.start_date < self.end))
+            & ((service.end_date == Null)
+                | (service.end_date > self.start))
+            & Exists(period.select(period.id,
+                    where=(period.subscriber == service.subscriber)
+                    & self._in_cycle(period))))
+        days = days_between(clipped.end_date, clipped.start_date)
+        return clipped.select(clipped.account, clipped.subscriber,
+            clipped.product, clipped.start_date, clipped.end_date,
+            days.as_('days'), where=days > 0)
 
-    def _usage_totals(self):
-        """Usage summed per line, plan period and bill line kind: rows of
-        (subscriber, period, kind, units, count, charge) of the batch's
-        usage in the cycle not yet billed"""
+    def _insert_service_fees(self):
+        srv = self._services()
+        bill, template = self.bill_table, self.template
+        kind = Case((template.telecom_type == 'addon', 'addon_fee'),
+            else_='vas_fee')
+        self._insert_lines(srv.join(bill, condition=self._bill_of(srv.account)
+                ).join(template, condition=template.id == srv.product
+                ).select(bill.id, srv.subscriber, sequence(kind), kind,
+                Literal(False), srv.product, srv.start_date, srv.end_date,
+                srv.days, Literal(self.cycle_days), NONE, NONE, NONE, NONE,
+                template.monthly_fee,
+                from_cents(self._fee(template, srv.days)), NONE,
+                *self._stamp()))
+
+    # --- usage ----------------------------------------------------------------
+
+    def _prorated_allowance(self, template, type_, days, cycle_days=None):
+        "Allowance for days of a cycle, rounded down"
+        cycle_days = cycle_days or Literal(self.cycle_days)
+        return Div(allowance(template, type_) * Least(days, cycle_days),
+            cycle_days)
+
+    def _addon_allowances(self):
+        "Add-on allowances of the cycle per line: (subscriber, voice, ...)"
+        srv = self._services()
+        template = self.template
+        return srv.join(template, condition=(template.id == srv.product)
+            & (template.telecom_type == 'addon')
+            ).select(srv.subscriber.as_('subscriber'),
+            *[Sum(self._prorated_allowance(template, t, srv.days)
+                    ).as_(t) for t in ALLOWANCE_FIELDS],
+            group_by=[srv.subscriber])
+
+    def _usage_totals(self, late):
+        RunUsage = Pool().get('telecom.bill.run.usage')
+        total = RunUsage.__table__()
+        late_bill = total.late_bill != Null
+        return total.select(total.account.as_('account'),
+            total.subscriber.as_('subscriber'), total.period.as_('period'),
+            total.late_bill.as_('late_bill'), total.type.as_('type'),
+            total.kind.as_('kind'), Sum(total.units).as_('units'),
+            Sum(total.count).as_('count'), Sum(total.charge).as_('charge'),
+            where=(total.run == self.run.id)
+            & self._in_accounts(total.account)
+            & (late_bill if late else ~late_bill),
+            group_by=[total.account, total.subscriber, total.period,
+                total.late_bill, total.type, total.kind])
+
+    def _usage_lines(self, rows, late):
+        """The bill lines of usage rows that carry: account, subscriber,
+        plan, kind, type, units, count, charge, start_date, end_date, days,
+        cycle_days, plan allowance left and add-on allowance"""
+        bill, template = self.bill_table, self.template
+        domestic = rows.kind == rows.type
+        included = Case((domestic, Least(rows.units, rows.allowance)))
+        left = rows.units - Coalesce(included, 0)
+        # add-ons are drawn in the order of the plan periods
+        drawn_before = Sum(left, window=Window(
+                [rows.subscriber, rows.kind],
+                order_by=[rows.start_date.asc]))
+        drawn = rows.join(bill, condition=self._bill_of(rows.account)
+            ).join(template, condition=template.id == rows.plan
+            ).select(bill.id.as_('bill'), rows.subscriber, rows.plan,
+            rows.kind, rows.type, rows.units, rows.count, rows.charge,
+            rows.start_date, rows.end_date, rows.days, rows.cycle_days,
+            rows.addon.as_('addon'), included.as_('included'),
+            left.as_('left'), (drawn_before - left).as_('before'),
+            rate(template, rows.kind).as_('rate'))
+        from_addon = Case((drawn.kind == drawn.type, Greatest(0, Least(
+                        drawn.left, drawn.addon - drawn.before))))
+        billable = Case(
+            (drawn.kind.like('rated_%'), drawn.count),
+            else_=billable_units(drawn.type,
+                drawn.left - Coalesce(from_addon, 0)))
+        amount = Case(
+            (drawn.kind.like('rated_%'), cents(drawn.charge)),
+            else_=Div(billable * cents(drawn.rate, 4) + 50, 100))
+        self._insert_lines(drawn.select(drawn.bill, drawn.subscriber,
+                Literal(LATE_SEQUENCE) if late else sequence(drawn.kind),
+                drawn.kind, Literal(late), drawn.plan, drawn.start_date,
+                drawn.end_date, drawn.days, drawn.cycle_days, drawn.units,
+                drawn.included, from_addon, billable,
+                Case((~drawn.kind.like('rated_%'), drawn.rate)),
+                from_cents(amount), NONE, *self._stamp()))
+
+    def _insert_usage_lines(self):
+        """Domestic usage draws on the plan of its day (prorated), then on
+        the cycle's add-ons; roaming and pre-rated usage never does"""
+        seg = self._segments()
+        totals = self._usage_totals(late=False)
+        addon = self._addon_allowances()
+        template = self.template
+        rows = totals.join(seg, condition=seg.period == totals.period
+            ).join(template, condition=template.id == seg.plan
+            ).join(addon, 'LEFT', condition=addon.subscriber == seg.subscriber
+            ).select(totals.account, totals.subscriber, seg.plan.as_('plan'),
+            totals.kind, totals.type, totals.units, totals.count,
+            totals.charge, seg.start_date, seg.end_date, seg.days,
+            Literal(self.cycle_days).as_('cycle_days'),
+            self._prorated_allowance(template, totals.type, seg.days
+                ).as_('allowance'),
+            Coalesce(Case(*[(totals.type == t, getattr(addon, t))
+                        for t in ALLOWANCE_FIELDS]), 0).as_('addon'))
+        self._usage_lines(rows, late=False)
+
+    def _insert_late_lines(self):
+        """Usage that arrived after its cycle was billed: rated on the plan
+        of its day, drawing on what its cycle's bills left of that plan's
+        allowance (add-ons are settled with their cycle)"""
         pool = Pool()
-        Subscriber = pool.get('telecom.subscriber')
-        PlanPeriod = pool.get('telecom.subscriber.plan')
-        Usage = pool.get('telecom.usage')
-        usage = Usage.__table__()
-        subscriber = Subscriber.__table__()
-        period = PlanPeriod.__table__()
-        join = usage.join(subscriber,
-            condition=usage.subscriber == subscriber.id
-            ).join(period, condition=(period.subscriber == usage.subscriber)
-            & (usage.start >= period.start_date)
-            & ((period.end_date == Null) | (usage.start < period.end_date)))
-        where = (self._in_accounts(subscriber.account)
-            & (usage.start >= self.start) & (usage.start < self.end)
-            & (usage.bill_line == Null))
-        # grouped on plain columns: PostgreSQL does not match a grouped
-        # expression that carries parameters
-        rated = usage.charge != Null
-        query = join.select(usage.subscriber, period.id, usage.type,
-            usage.roaming, rated, Sum(usage.units), Count(usage.id),
-            Sum(usage.charge).as_('charge'), where=where,
-            group_by=[usage.subscriber, period.id, usage.type,
-                usage.roaming, rated])
-        if backend.name == 'sqlite':
-            sqlite_apply_types(query, [None] * 7 + ['NUMERIC'])
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*query)
-        totals = defaultdict(lambda: [0, 0, Decimal(0)])
-        for subscriber, period_id, type_, roaming, rated, units, count, \
-                charge in cursor:
-            # the rule of usage_kind(), which the usage links use
-            if rated:
-                kind = 'rated_' + type_
-            elif roaming:
-                kind = 'roaming_' + type_
-            else:
-                kind = type_
-            total = totals[subscriber, period_id, kind]
-            total[0] += int(units or 0)
-            total[1] += count
-            total[2] += charge or 0
-        return [key + tuple(value) for key, value in totals.items()]
+        period = pool.get('telecom.subscriber.plan').__table__()
+        old = pool.get('telecom.bill').__table__()
+        billed = self.line_table
+        totals = self._usage_totals(late=True)
+        template = self.template
+        old_end = day_after(old.period_end)
+        clipped = totals.join(old, condition=old.id == totals.late_bill
+            ).join(period, condition=period.id == totals.period
+            ).select(totals.account, totals.subscriber, totals.kind,
+            totals.type, totals.units, totals.count, totals.charge,
+            period.plan.as_('plan'),
+            Greatest(period.start_date, old.period_start).as_('start_date'),
+            Least(Coalesce(period.end_date, old_end), old_end
+                ).as_('end_date'),
+            days_between(old_end, old.period_start).as_('cycle_days'))
+        days = days_between(clipped.end_date, clipped.start_date)
+        # what the bills of that cycle already drew from the allowance
+        used = billed.select(Coalesce(Sum(billed.included), 0),
+            where=(billed.subscriber == clipped.subscriber)
+            & (billed.kind == clipped.kind)
+            & (billed.product == clipped.plan)
+            & (billed.start_date == clipped.start_date))
+        rows = clipped.join(template, condition=template.id == clipped.plan
+            ).select(clipped.account, clipped.subscriber, clipped.plan,
+            clipped.kind, clipped.type, clipped.units, clipped.count,
+            clipped.charge, clipped.start_date, clipped.end_date,
+            days.as_('days'), clipped.cycle_days,
+            Greatest(0, self._prorated_allowance(template, clipped.type,
+                    days, clipped.cycle_days) - used).as_('allowance'),
+            Literal(0).as_('addon'))
+        self._usage_lines(rows, late=True)
+
+    # --- adjustments, totals, ledger ------------------------------------------
 
     def _adjustments(self):
         Adjustment = Pool().get('telecom.bill.adjustment')
         adjustment = Adjustment.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*adjustment.select(adjustment.id, adjustment.account,
-                adjustment.subscriber, adjustment.amount,
-                where=self._in_accounts(adjustment.account)
-                & (adjustment.state == 'approved')
-                & (adjustment.bill == Null),
-                order_by=[adjustment.id]))
-        return cursor.fetchall()
+        return adjustment, (self._in_accounts(adjustment.account)
+            & (adjustment.state == 'approved')
+            & (adjustment.bill == Null))
 
-    # --- computing -------------------------------------------------------------
+    def _insert_adjustments(self):
+        "Approved adjustments not billed yet, then linked to their bill"
+        bill = self.bill_table
+        adjustment, pending = self._adjustments()
+        self._insert_lines(adjustment.join(bill,
+                condition=self._bill_of(adjustment.account)
+                ).select(bill.id, adjustment.subscriber,
+                Literal(SEQUENCES['adjustment']), Literal('adjustment'),
+                Literal(False), NONE, NONE, NONE, NONE, NONE, NONE, NONE,
+                NONE, NONE, NONE, from_cents(cents(adjustment.amount)),
+                adjustment.id, *self._stamp(), where=pending))
+        linked = self.line_table
+        self._execute(adjustment.update([adjustment.bill],
+                [linked.select(linked.bill,
+                        where=linked.adjustment == adjustment.id)],
+                where=pending))
 
-    def _clip(self, start, end):
-        "Days of [start, end) inside the cycle, clipped bounds"
-        start = max(start or self.start, self.start)
-        end = min(end or self.end, self.end)
-        return start, end, max((end - start).days, 0)
-
-    def compute(self):
-        """Lines per account: {account id: [line values]} (bill column
-        left empty) and the adjustments they bill"""
-        lines = defaultdict(list)
-        periods = self._plan_periods()
-        segments = {}  # plan period id → (subscriber, plan, start, end, days)
-        account_of = {}
-        for account, subscriber, period, plan, start, end in periods:
-            start, end, days = self._clip(start, end)
-            if not days:
-                continue
-            account_of[subscriber] = account
-            segments[period] = (subscriber, plan, start, end, days)
-            product = self.products[plan]
-            fee = product['monthly_fee'] or Decimal(0)
-            lines[account].append(self._line(subscriber, 'plan_fee',
-                    product=plan, start_date=start, end_date=end, days=days,
-                    rate=fee, amount=money(
-                        prorate(fee, days, self.cycle_days))))
-
-        addon_allowance = defaultdict(int)  # (subscriber, type) → units
-        for subscriber, product_id, start, end in self._services():
-            account = account_of.get(subscriber)
-            start, end, days = self._clip(start, end)
-            if account is None or not days:
-                continue
-            product = self.products[product_id]
-            fee = product['monthly_fee'] or Decimal(0)
-            kind = ('addon_fee' if product['telecom_type'] == 'addon'
-                else 'vas_fee')
-            lines[account].append(self._line(subscriber, kind,
-                    product=product_id, start_date=start, end_date=end,
-                    days=days, rate=fee,
-                    amount=money(prorate(fee, days, self.cycle_days))))
-            if kind == 'addon_fee':
-                for type_ in ALLOWANCE_FIELDS:
-                    addon_allowance[subscriber, type_] += self._allowance(
-                        product, type_, days)
-
-        # domestic usage first draws on the plan of its day (prorated),
-        # then on the add-ons of the cycle, in the order of the periods
-        totals = sorted(self._usage_totals(),
-            key=lambda r: (r[0], segments[r[1]][2] if r[1] in segments
-                else self.start, r[2]))
-        for subscriber, period, kind, units, count, charge in totals:
-            if period not in segments:
-                continue
-            _, plan, start, end, days = segments[period]
-            account = account_of[subscriber]
-            units = int(units or 0)
-            product = self.products[plan]
-            values = dict(product=plan, start_date=start, end_date=end,
-                days=days, quantity=units)
-            if kind.startswith('rated_'):
-                values.update(billable=int(count),
-                    amount=money(charge or 0))
-            elif kind.startswith('roaming_'):
-                type_ = kind[len('roaming_'):]
-                rate = product[RATE_FIELDS[kind]] or Decimal(0)
-                billable = billable_units(type_, units)
-                values.update(billable=billable, rate=rate,
-                    amount=money(billable * rate))
-            else:
-                included = min(units, self._allowance(product, kind, days))
-                left = units - included
-                from_addon = min(left, addon_allowance[subscriber, kind])
-                addon_allowance[subscriber, kind] -= from_addon
-                billable = billable_units(kind, left - from_addon)
-                rate = product[RATE_FIELDS[kind]] or Decimal(0)
-                values.update(included=included, addon_included=from_addon,
-                    billable=billable, rate=rate,
-                    amount=money(billable * rate))
-            lines[account].append(self._line(subscriber, kind, **values))
-
-        adjustments = self._adjustments()
-        for adjustment, account, subscriber, amount in adjustments:
-            lines[account].append(self._line(subscriber, 'adjustment',
-                    amount=money(amount), adjustment=adjustment))
-        return lines, [a[0] for a in adjustments]
-
-    def _allowance(self, product, type_, days):
-        "Allowance in rated units, prorated by days (rounded down)"
-        value = product[ALLOWANCE_FIELDS[type_]] or 0
-        if type_ == 'data':
-            value *= KB_PER_MB
-        return value * min(days, self.cycle_days) // self.cycle_days
-
-    def _line(self, subscriber, kind, **values):
-        line = dict.fromkeys(LINE_COLUMNS)
-        line.update(subscriber=subscriber, kind=kind,
-            sequence=SEQUENCES[kind], cycle_days=self.cycle_days, **values)
-        return line
-
-    # --- writing ---------------------------------------------------------------
+    def _total_bills(self):
+        bill, line = self.bill_table, self.line_table
+        self._execute(bill.update([bill.amount],
+                [line.select(as_money(Coalesce(Sum(line.amount), 0)),
+                        where=line.bill == bill.id)],
+                where=self._in_accounts(bill.account)
+                & (bill.period_start == self.start)))
 
     def bill(self, issue_date, due_date):
         "Write the bills of the batch; returns {bill id: (account, amount)}"
         pool = Pool()
         Bill = pool.get('telecom.bill')
         Line = pool.get('telecom.bill.line')
-        Usage = pool.get('telecom.usage')
         Adjustment = pool.get('telecom.bill.adjustment')
         Movement = pool.get('telecom.account.movement')
-        transaction = Transaction()
-        cursor = transaction.connection.cursor()
-        lines, adjustment_ids = self.compute()
-        accounts = self._accounts()
-        if not accounts:
-            return {}
-
-        bill = Bill.__table__()
-        prefix = 'B%s-' % self.start.strftime('%Y%m')
-        amounts = {a: sum((l['amount'] for l in lines.get(a, [])),
-                Decimal(0)) for a, _, _ in accounts}
-        bills = BulkWriter(Bill, ['code', 'account', 'payer', 'run',
-                'period_start', 'period_end', 'date', 'due_date', 'amount',
-                'state'], ids=True)
-        period_end = self.end - dt.timedelta(days=1)
-        bill_ids = dict(zip((a for a, _, _ in accounts), bills.write([
-                        (prefix + (code or str(account)), account, payer,
-                            self.run, self.start, period_end, issue_date,
-                            due_date, amounts[account], 'issued')
-                        for account, payer, code in accounts])))
-
-        line = Line.__table__()
-        rows = []
-        for account, account_lines in lines.items():
-            for values in account_lines:
-                values['bill'] = bill_ids[account]
-                rows.append([values[c] for c in LINE_COLUMNS])
-        BulkWriter(Line, LINE_COLUMNS).write(rows)
-
-        # every usage row points at the line that charged it: UPDATE ...
-        # FROM writes only the rows it links, found through the
-        # (subscriber, start) index from the lines of the batch
-        usage = Usage.__table__()
-        bills_of_batch = list(bill_ids.values())
-        for sub_bills in grouped_slice(bills_of_batch, 1000):
-            cursor.execute(*usage.update([usage.bill_line], [line.id],
-                    from_=[line],
-                    where=SQL_OPERATORS['in'](line.bill, list(sub_bills))
-                    & (usage.subscriber == line.subscriber)
-                    & (usage.start >= line.start_date)
-                    & (usage.start < line.end_date)
-                    & (line.kind == usage_kind(usage))
-                    & (usage.start >= self.start)
-                    & (usage.start < self.end)
-                    & (usage.bill_line == Null)))
-
-        adjustment = Adjustment.__table__()
-        for sub_ids in grouped_slice(adjustment_ids, 1000):
-            cursor.execute(*adjustment.update([adjustment.bill],
-                    [bill.select(bill.id,
-                            where=(bill.account == adjustment.account)
-                            & (bill.period_start == self.start))],
-                    where=SQL_OPERATORS['in'](adjustment.id, list(sub_ids))))
-
+        self._insert_bills(issue_date, due_date)
+        self._insert_plan_fees()
+        self._insert_service_fees()
+        self._insert_usage_lines()
+        self._insert_late_lines()
+        self._insert_adjustments()
+        self._total_bills()
+        bill = self.bill_table
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*bill.select(bill.id, bill.account, bill.amount,
+                where=self._in_accounts(bill.account)
+                & (bill.period_start == self.start)))
+        bills = {b: (a, amount) for b, a, amount in cursor}
         # the bill is owed: it takes its amount off the balance
-        Movement.post({'account': a, 'kind': 'bill', 'amount': -amounts[a],
+        Movement.post({'account': a, 'kind': 'bill', 'amount': -amount,
                 'origin': 'telecom.bill,%s' % b}
-            for a, b in bill_ids.items() if amounts[a])
-        clear_cache(Usage)
-        clear_cache(Adjustment, adjustment_ids)
-        return {b: (a, amounts[a]) for a, b in bill_ids.items()}
-
+            for b, (a, amount) in bills.items() if amount)
+        clear_cache(Bill, list(bills))
+        clear_cache(Line)
+        clear_cache(Adjustment)
+        return bills

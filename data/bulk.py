@@ -395,6 +395,7 @@ def generate_usage(count, period_start, seed=1, progress=None):
     # keys like the record ids of a switch: the same seed and cycle give
     # the same records, which their keys then refuse to write twice
     key = 'G%s-%s-%%d' % (seed, period_start.strftime('%Y%m'))
+    Usage.lock_writing()
     usage = BulkWriter(Usage, ['subscriber', 'type', 'roaming',
             'other_party', 'start', 'duration', 'volume', 'units', 'charge',
             'source_key'])

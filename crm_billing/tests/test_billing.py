@@ -401,3 +401,74 @@ class BillingTestCase(unittest.TestCase):
         with self.assertRaises(SQLConstraintError) as cm:
             Bill.write([second], {'code': first.code})
         self.assertEqual(cm.exception.message, message)
+
+    @with_transaction()
+    def test_late_usage_on_next_bill(self):
+        """Usage that arrives after its cycle was billed is charged on the
+        next bill, once, with what its cycle left of the allowance"""
+        pool = Pool()
+        Usage = pool.get('telecom.usage')
+        Line = pool.get('telecom.bill.line')
+        Movement = pool.get('telecom.account.movement')
+        december, january = dt.date(2026, 12, 1), dt.date(2027, 1, 1)
+        subscriber = self.line()
+        on_time, = Usage.create([
+                usage(subscriber, 'voice', at(3), duration=90 * 60)])
+        self.bill_cycle()
+        november_voice, = self.lines(self.bill_of(subscriber), 'voice')
+        self.assertEqual((november_voice.quantity, november_voice.amount),
+            (90, D('0')))
+
+        # a switch sends November's last calls with December's first
+        late, current = Usage.create([
+                usage(subscriber, 'voice', at(20), duration=25 * 60),
+                usage(subscriber, 'voice',
+                    dt.datetime(2026, 12, 5, 9), duration=5 * 60)])
+        self.assertEqual(Usage.search_count([('bill_line', '=', None)]), 2)
+        self.bill_cycle(december)
+        bill = self.bill_of(subscriber, december)
+        late_line, = [l for l in bill.lines if l.late]
+        regular, = [l for l in bill.lines if l.kind == 'voice'
+            and not l.late]
+        # 10 of the plan's 100 minutes were left in November
+        self.assertEqual((late_line.kind, late_line.quantity,
+                late_line.included, late_line.billable, late_line.amount),
+            ('voice', 25, 10, 15, D('2.85')))
+        self.assertEqual((late_line.start_date, late_line.end_date),
+            (CYCLE, december))
+        self.assertEqual(regular.quantity, 5)
+        self.assertEqual(bill.amount, D('20.85'))
+        self.assertTrue(late_line.description.startswith(
+                "Late usage of 2026-11-01 ~ 2026-11-30: "
+                "Voice beyond plan 15 min × 0.19 yuan = 2.85 yuan"),
+            late_line.description)
+        # why was I charged: each line shows the records it charged
+        self.assertEqual(list(Line(november_voice.id).usages), [on_time])
+        self.assertEqual(list(late_line.usages), [late])
+        self.assertEqual(list(regular.usages), [current])
+        self.assertEqual(Usage(late.id).bill_line, late_line)
+        self.assertEqual(Usage.search([('bill_line', '=', late_line.id)]),
+            [late])
+        self.assertEqual(Usage.search([('bill_line.bill', '=', bill.id)]),
+            [current, late])
+        self.assertEqual(Usage.search_count([('billed', '=', False)]), 0)
+
+        # billing December again changes nothing
+        snapshot = [(l.id, l.amount) for l in bill.lines]
+        self.bill_cycle(december)
+        self.assertEqual([(l.id, l.amount)
+                for l in self.bill_of(subscriber, december).lines], snapshot)
+
+        # later still: nothing is left of November's allowance
+        later, = Usage.create([
+                usage(subscriber, 'voice', at(28), duration=2 * 60)])
+        self.bill_cycle(january)
+        late_line, = [l for l in self.bill_of(subscriber, january).lines
+            if l.late]
+        self.assertEqual((late_line.quantity, late_line.included,
+                late_line.amount), (2, 0, D('0.38')))
+        self.assertEqual(list(late_line.usages), [later])
+        # each record charged by exactly one line
+        self.assertEqual(sorted(len(Line.search([('usages', '=', u.id)]))
+                for u in Usage.search([])), [1, 1, 1, 1])
+        Movement.check_balances()

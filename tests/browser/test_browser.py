@@ -947,14 +947,20 @@ def walk_callcentre(walk):
         "SELECT company FROM res_user WHERE login = 'callcentre'")
     row = sqlite_one(db_file, '''
         SELECT p.id, p.code, p.name, i.code, b.id, b.code, l.id, l.amount,
-            (SELECT count(*) FROM telecom_usage AS u WHERE u.bill_line = l.id)
+            (SELECT count(*) FROM telecom_usage AS u
+                WHERE u.subscriber = l.subscriber AND u.start >= l.start_date
+                AND u.start < l.end_date AND u.charge IS NULL AND u.roaming
+                AND 'roaming_' || u.type = l.kind AND u.id <= b.usage_until)
         FROM telecom_bill_line AS l
         JOIN telecom_bill AS b ON b.id = l.bill
         JOIN party_party AS p ON p.id = b.payer
         JOIN party_identifier AS i ON i.party = p.id AND i.type = 'cn_ric'
         WHERE l.kind LIKE 'roaming_%' AND l.billable > 0 AND p.company = ?
             AND (SELECT count(*) FROM telecom_usage AS u
-                WHERE u.bill_line = l.id) BETWEEN 1 AND 10
+                WHERE u.subscriber = l.subscriber AND u.start >= l.start_date
+                AND u.start < l.end_date AND u.charge IS NULL AND u.roaming
+                AND 'roaming_' || u.type = l.kind AND u.id <= b.usage_until)
+                BETWEEN 1 AND 10 AND NOT l.late
         ORDER BY b.date DESC, b.id, l.sequence, l.id LIMIT 1''', company)
     assert row, 'the demo has no charged roaming bill line with usage'
     (party_id, code, name, resident_id, bill_id, bill_code, line_id, amount,

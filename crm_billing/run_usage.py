@@ -1,0 +1,161 @@
+"""The usage of a bill run's cycle, read once.
+
+When a run starts it fixes the last usage record it bills (its watermark)
+and adds up, in one statement, every record of its accounts up to that
+watermark: per line, plan period and bill line kind, for the cycle, and
+for the records of earlier cycles that arrived after those were billed
+(late usage). The batches then rate from these totals (a few hundred
+thousand rows for millions of records) instead of reading the usage table
+again; the totals go when the run is done."""
+from sql import Literal, Null
+from sql.aggregate import Count, Max, Min, Sum
+from sql.conditionals import Case
+from sql.operators import Concat
+
+from trytond import backend
+from trytond.model import Index, ModelSQL, fields
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+
+from crm_telecom.sql_tools import day_after
+
+
+class BillRunUsage(ModelSQL):
+    "Usage totals of a bill run"
+    __name__ = 'telecom.bill.run.usage'
+
+    run = fields.Many2One('telecom.bill.run', "Bill Run", required=True,
+        ondelete='CASCADE')
+    account = fields.Many2One('telecom.account', "Account", required=True,
+        ondelete='CASCADE')
+    subscriber = fields.Many2One('telecom.subscriber', "Line",
+        required=True, ondelete='CASCADE')
+    period = fields.Many2One('telecom.subscriber.plan', "Plan Period",
+        required=True, ondelete='CASCADE')
+    late_bill = fields.Many2One('telecom.bill', "Bill of the Cycle",
+        ondelete='CASCADE',
+        help="Set for late usage: the bill that covered its day.")
+    type = fields.Char("Type", required=True)
+    kind = fields.Char("Bill Line Kind", required=True)
+    units = fields.Integer("Units", required=True)
+    count = fields.Integer("Records", required=True)
+    charge = fields.Numeric("Pre-Rated Charge")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.add(Index(t, (t.run, Index.Range()),
+                (t.account, Index.Range())))
+
+    @classmethod
+    def collect(cls, run):
+        "Add up the usage run bills (once, when it starts)"
+        cursor = Transaction().connection.cursor()
+        table = cls.__table__()
+        columns = [table.run, table.account, table.subscriber, table.period,
+            table.late_bill, table.type, table.kind, table.units,
+            table.count, table.charge]
+        cursor.execute(*table.delete(where=table.run == run.id))
+        for query in [cls._cycle_query(run), cls._late_query(run)]:
+            cursor.execute(*table.insert(columns, query))
+        if backend.name == 'postgresql':
+            # the batches join these totals: without statistics the planner
+            # takes them for a row and loops over the add-ons for each
+            cursor.execute('ANALYZE "%s"' % cls._table)
+
+    @classmethod
+    def clear(cls, runs):
+        if not runs:
+            return
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.delete(
+                where=table.run.in_([r.id for r in runs])))
+
+    @classmethod
+    def _tables(cls):
+        pool = Pool()
+        return (pool.get('telecom.usage').__table__(),
+            pool.get('telecom.subscriber').__table__(),
+            pool.get('telecom.account').__table__(),
+            pool.get('telecom.subscriber.plan').__table__())
+
+    @staticmethod
+    def _grouped(usage, query_from, where, run, account, period, late_bill):
+        """Totals grouped on plain columns (PostgreSQL does not match a
+        grouped expression that carries parameters), then given their
+        kind: rated records before roaming ones, as usage_kind() says"""
+        rated = (usage.charge != Null).as_('rated')
+        keys = [account, usage.subscriber, period, usage.type, usage.roaming]
+        if late_bill is not None:
+            keys.append(late_bill)
+        grouped = query_from.select(account.as_('account'),
+            usage.subscriber.as_('subscriber'), period.as_('period'),
+            usage.type.as_('type'), usage.roaming.as_('roaming'), rated,
+            Sum(usage.units).as_('units'), Count(usage.id).as_('count'),
+            Sum(usage.charge).as_('charge'),
+            *([late_bill.as_('late_bill')] if late_bill is not None else []),
+            where=where, group_by=keys + [usage.charge != Null])
+        return grouped.select(Literal(run.id), grouped.account,
+            grouped.subscriber, grouped.period,
+            grouped.late_bill if late_bill is not None
+            else Literal(None).cast('INTEGER'),
+            grouped.type,
+            Case((grouped.rated, Concat('rated_', grouped.type)),
+                (grouped.roaming == Literal(True),
+                    Concat('roaming_', grouped.type)),
+                else_=grouped.type),
+            grouped.units, grouped.count, grouped.charge)
+
+    @classmethod
+    def _cycle_query(cls, run):
+        "The cycle's records up to the watermark"
+        usage, subscriber, account, period = cls._tables()
+        query_from = usage.join(subscriber,
+            condition=usage.subscriber == subscriber.id
+            ).join(account, condition=subscriber.account == account.id
+            ).join(period, condition=(period.subscriber == usage.subscriber)
+            & (usage.start >= period.start_date)
+            & ((period.end_date == Null) | (usage.start < period.end_date)))
+        where = ((usage.start >= run.period_start)
+            & (usage.start < run._end)
+            & (usage.id <= run.usage_until)
+            & (account.bill_cycle_day == run.period_start.day))
+        return cls._grouped(usage, query_from, where, run, account.id,
+            period.id, None)
+
+    @classmethod
+    def _late_query(cls, run):
+        """Records of earlier cycles of the accounts that came after the
+        last bill of their account was made, up to the watermark"""
+        pool = Pool()
+        Bill = pool.get('telecom.bill')
+        usage, subscriber, account, period = cls._tables()
+        bill = Bill.__table__()
+        last = Bill.__table__()
+        # per account: the watermark of its last bill before this cycle
+        previous = last.select(last.account.as_('account'),
+            Max(last.usage_until).as_('usage_until'),
+            where=last.period_start < run.period_start,
+            group_by=[last.account])
+        floor = previous.select(Min(previous.usage_until))
+        query_from = usage.join(subscriber,
+            condition=usage.subscriber == subscriber.id
+            ).join(account, condition=subscriber.account == account.id
+            ).join(previous, condition=previous.account == account.id
+            ).join(bill, condition=(bill.account == account.id)
+            & (usage.start >= bill.period_start)
+            & (usage.start < day_after(bill.period_end))
+            ).join(period, condition=(period.subscriber == usage.subscriber)
+            & (usage.start >= period.start_date)
+            & ((period.end_date == Null) | (usage.start < period.end_date)))
+        where = ((usage.start < run.period_start)
+            # the bound every account shares first: the index on id and
+            # the months' partitions leave out everything billed before
+            & (usage.id > floor)
+            & (usage.id > previous.usage_until)
+            & (usage.id <= run.usage_until)
+            & (account.bill_cycle_day == run.period_start.day))
+        return cls._grouped(usage, query_from, where, run, account.id,
+            period.id, bill.id)
