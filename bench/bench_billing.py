@@ -30,6 +30,7 @@ import datetime as dt
 import io
 import json
 import pstats
+import re
 import sys
 import tempfile
 import threading
@@ -433,16 +434,62 @@ class Watch(threading.Thread):
                         format(count, ','), time.perf_counter() - started))
 
 
+USAGE_TABLE = '"telecom_usage"'
+USAGE_PARTITION = re.compile(r'^telecom_usage_[0-9]{6}$')
+
+
+def plan_relations(plan):
+    "The tables an EXPLAIN (FORMAT JSON) plan reads or writes"
+    found = set()
+    stack = [plan]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if 'Relation Name' in node:
+                found.add(node['Relation Name'])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
 class StatementTimer:
     """Times every SQL statement trytond executes, by the innermost line of
     crm_telecom that issued it (a few microseconds per statement); with
     explain, EXPLAIN ANALYZEs the first execution of each of those lines
     (inside a savepoint that is rolled back, so the statement then runs as
-    usual on the same data)"""
+    usual on the same data).
+
+    The first execution of each line whose statement reads or changes
+    telecom_usage is EXPLAINed too (planned, not run: a few milliseconds
+    each), to list the partitions of the usage table its plan touches."""
 
     def __init__(self, explain=False):
         self.explain = explain
         self.sites = collections.OrderedDict()
+
+    @staticmethod
+    def usage_partitions(original, cursor, query, params, kwargs):
+        """The usage partitions in the plan of a statement, or None when it
+        does not touch telecom_usage"""
+        text = str(query)
+        if USAGE_TABLE not in text or not text.lstrip().upper().startswith(
+                ('SELECT', 'WITH', 'UPDATE', 'DELETE')):
+            return None
+        original(cursor, 'SAVEPOINT bench_usage_plan')
+        try:
+            original(cursor, 'EXPLAIN (FORMAT JSON) ' + text, params,
+                **kwargs)
+            plan = cursor.fetchone()[0]
+        except Exception as exception:
+            original(cursor, 'ROLLBACK TO SAVEPOINT bench_usage_plan')
+            return ['(EXPLAIN failed: %s)' % str(exception).splitlines()[0]]
+        finally:
+            original(cursor, 'RELEASE SAVEPOINT bench_usage_plan')
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return sorted(r for r in plan_relations(plan)
+            if USAGE_PARTITION.match(r) or r == 'telecom_usage')
 
     @staticmethod
     def site():
@@ -468,6 +515,10 @@ class StatementTimer:
             if entry is None:
                 entry = timer.sites[site] = {'site': site, 'calls': 0,
                     'seconds': 0.0, 'rows': 0, 'query': str(query)[:3000]}
+                partitions = timer.usage_partitions(original, cursor, query,
+                    params, kwargs)
+                if partitions is not None:
+                    entry['usage_partitions'] = partitions
                 if (timer.explain and site != '(trytond)'
                         and str(query).lstrip().upper().startswith(
                             ('SELECT', 'UPDATE', 'INSERT', 'DELETE',
@@ -498,6 +549,27 @@ class StatementTimer:
     def report(self):
         return sorted(self.sites.values(), key=lambda e: e['seconds'],
             reverse=True)
+
+    def usage_report(self, attached):
+        """Which partitions of telecom_usage the run's statements on it
+        read, beside the partitions the table has"""
+        statements = [{'site': e['site'], 'calls': e['calls'],
+                'partitions': e['usage_partitions'],
+                'query': e['query'][:300]}
+            for e in self.sites.values() if 'usage_partitions' in e]
+        read = sorted({p for e in statements for p in e['partitions']
+                if USAGE_PARTITION.match(p)})
+        return {'attached': attached, 'read': read,
+            'statements': statements}
+
+
+def usage_partitions(uri, database):
+    "The partitions of telecom_usage, by month"
+    with pg_connect(uri, database) as conn:
+        return [n for n, in conn.execute('SELECT c.relname '
+                'FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid '
+                "WHERE i.inhparent = 'telecom_usage'::regclass "
+                'ORDER BY c.relname')]
 
 
 class PhaseTimer:
@@ -602,6 +674,11 @@ def bill_run(tryton, uri, args, end):
     log("bill run: %d accounts in %.1f s" % (result['accounts_done'],
             elapsed))
     result['statements'] = timer.report()
+    result['usage_partitions'] = timer.usage_report(
+        usage_partitions(uri, args.database))
+    log("bill run: usage partitions read: %s (the table has %s)" % (
+            ', '.join(result['usage_partitions']['read']) or 'none',
+            ', '.join(result['usage_partitions']['attached'])))
     result['explain_seconds'] = sum(e.get('explain_seconds', 0)
         for e in result['statements'])
     result['phases'] = phases.report()
@@ -729,7 +806,7 @@ JOIN telecom_number n ON n.number = f.number
 JOIN telecom_subscriber s ON s.number = n.id
     AND s.activation_date <= f.start::date
     AND (s.termination_date IS NULL OR s.termination_date >= f.start::date)
-ON CONFLICT (source_key) DO NOTHING
+ON CONFLICT DO NOTHING
 """
 
 
@@ -921,6 +998,15 @@ def print_summary(results):
     for e in run['statements'][:12]:
         print("  %8.2f s %6d calls %10s rows  %s" % (e['seconds'],
                 e['calls'], format(e['rows'], ','), e['site']))
+    usage = run.get('usage_partitions')
+    if usage:
+        print()
+        print("Usage partitions the bill run reads: %s, of the %d of "
+            "telecom_usage (%s)" % (', '.join(usage['read']) or 'none',
+                len(usage['attached']), ', '.join(usage['attached'])))
+        for e in usage['statements']:
+            print("  %6d calls  %s: %s" % (e['calls'], e['site'],
+                    ', '.join(e['partitions'])))
     if run.get('cprofile_stats'):
         print()
         print(run['cprofile_stats'][:6000])

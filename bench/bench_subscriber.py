@@ -144,8 +144,12 @@ def create_database(uri, database, config_file, workdir):
             "ENCODING 'unicode'" % database)
     passfile = Path(workdir) / 'admin-password'
     passfile.write_text(ADMIN_PASSWORD + '\n')
+    # the modules of this tree, ahead of those the virtualenv's editable
+    # install points to (a worktree sharing another tree's virtualenv)
+    pythonpath = os.pathsep.join(p for p in [str(ROOT),
+            os.environ.get('PYTHONPATH')] if p)
     env = dict(os.environ, TRYTONPASSFILE=str(passfile),
-        TRYTOND_DATABASE_URI=uri)
+        TRYTOND_DATABASE_URI=uri, PYTHONPATH=pythonpath)
     admin = Path(sys.executable).with_name('trytond-admin')
     command = [str(admin), '-c', config_file, '-d', database,
         '-u', *MODULES, '--activate-dependencies',

@@ -11,4 +11,6 @@ class Cron(metaclass=PoolMeta):
                 ('telecom.bill.run|run_due', "Run Due Bill Cycles"),
                 ('telecom.account.movement|check_balances',
                     "Check Account Balances"),
+                ('telecom.usage|create_partitions',
+                    "Create Usage Partitions"),
                 ])

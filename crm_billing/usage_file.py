@@ -463,6 +463,7 @@ class UsageFile:
     def write(self, import_id=None):
         "Insert the rows, set-based"
         Usage = Pool().get('telecom.usage')
+        Usage.ensure_partitions(r.start for r in self.rows)
         Usage.lock_writing()
         writer = BulkWriter(Usage, ['subscriber', 'type', 'roaming',
                 'other_party', 'start', 'duration', 'volume', 'units',
