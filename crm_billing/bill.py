@@ -117,30 +117,38 @@ class Bill(AccountMoneyMixin, BulkWorkflow, ModelSQL, ModelView):
         "SMS to one line of each account that has something to pay"
         pool = Pool()
         Subscriber = pool.get('telecom.subscriber')
+        Number = pool.get('telecom.number')
         bill = cls.__table__()
         subscriber = Subscriber.__table__()
+        number = Number.__table__()
         cursor = Transaction().connection.cursor()
-        # the first live line of each account, in the same query
+        # the first live line of each account and its number, in one query
         first_line = subscriber.select(Min(subscriber.id),
             where=(subscriber.account == bill.account)
             & subscriber.state.in_(['active', 'suspended']))
+        bills = bill.select(bill.period_start, bill.period_end, bill.amount,
+            bill.due_date, first_line.as_('line'),
+            where=SQL_OPERATORS['in'](bill.id, list(bill_ids))
+            & (bill.amount > 0))
+        query = bills.join(subscriber, condition=subscriber.id == bills.line
+            ).join(number, condition=number.id == subscriber.number
+            ).select(bills.period_start, bills.period_end, bills.amount,
+            bills.due_date, subscriber.id, number.number)
+        # the text once, filled in for each bill
+        template = gettext('crm_billing.msg_sms_bill_issued')
         messages = []
-        # small slices: browse() of thousands of ids costs n² in checks
-        for sub_ids in grouped_slice(bill_ids, 500):
-            cursor.execute(*bill.select(bill.period_start, bill.period_end,
-                    bill.amount, bill.due_date, first_line,
-                    where=SQL_OPERATORS['in'](bill.id, list(sub_ids))
-                    & (bill.amount > 0)))
-            rows = [r for r in cursor if r[-1] is not None]
-            for (start, end, amount, due, _), line in zip(rows,
-                    Subscriber.browse([r[-1] for r in rows])):
-                messages.append({
-                        'subscriber': line,
-                        'event': 'bill_issued',
-                        'text': gettext('crm_billing.msg_sms_bill_issued',
-                            period='%s ~ %s' % (start, end),
-                            amount=format_money(amount), due=due),
-                        })
+        for sub_ids in grouped_slice(bill_ids, 10000):
+            bills.where = (SQL_OPERATORS['in'](bill.id, list(sub_ids))
+                & (bill.amount > 0))
+            cursor.execute(*query)
+            messages.extend({
+                    'subscriber': line,
+                    'number': msisdn,
+                    'event': 'bill_issued',
+                    'text': template % {
+                        'period': '%s ~ %s' % (start, end),
+                        'amount': format_money(amount), 'due': due},
+                    } for start, end, amount, due, line, msisdn in cursor)
         Subscriber.send_sms(messages)
 
 

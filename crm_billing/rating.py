@@ -15,7 +15,7 @@ records of its line, kind and days up to its bill's watermark
 (usage_after); usage_of_line() is that rule for the drill-down."""
 import datetime as dt
 
-from sql import Literal, Null, Window
+from sql import Literal, Null, Values, Window
 from sql.aggregate import Max, Sum
 from sql.conditionals import Case, Coalesce, Greatest, Least
 from sql.functions import CurrentTimestamp, Div, Function, Round
@@ -26,7 +26,12 @@ from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from crm_telecom.sql_tools import clear_cache, day_after, days_between
+from crm_telecom.sql_tools import (
+    analyze_if_empty,
+    clear_cache,
+    day_after,
+    days_between,
+)
 
 KB_PER_MB = 1024
 # allowance column of a plan or add-on for each usage type
@@ -151,6 +156,8 @@ class Rating:
         self.end = run._end
         self.cycle_days = (self.end - self.start).days
         self.account_ids = list(account_ids)
+        self.bill_ids = {}
+        self.lines_written = 0
         pool = Pool()
         self.bill_table = pool.get('telecom.bill').__table__()
         self.line_table = pool.get('telecom.bill.line').__table__()
@@ -168,14 +175,11 @@ class Rating:
 
     def _insert_lines(self, query):
         line = self.line_table
-        self._execute(line.insert(
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*line.insert(
                 [getattr(line, c) for c in LINE_COLUMNS]
                 + [line.create_uid, line.create_date], query))
-
-    def _bill_of(self, account):
-        "Join condition: the batch's bill of an account"
-        bill = self.bill_table
-        return (bill.account == account) & (bill.period_start == self.start)
+        self.lines_written += max(cursor.rowcount, 0)
 
     # --- bills ----------------------------------------------------------------
 
@@ -194,7 +198,10 @@ class Rating:
         columns = ['code', 'account', 'payer', 'run', 'period_start',
             'period_end', 'date', 'due_date', 'amount', 'state',
             'usage_after', 'usage_until', 'create_uid', 'create_date']
-        self._execute(bill.insert([getattr(bill, c) for c in columns],
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        returning = transaction.database.has_returning()
+        cursor.execute(*bill.insert([getattr(bill, c) for c in columns],
                 account.select(
                     Concat(prefix, Coalesce(account.code,
                             account.id.cast('VARCHAR'))),
@@ -204,7 +211,19 @@ class Rating:
                     Literal(issue_date), Literal(due_date), Literal(0),
                     Literal('issued'), usage_after,
                     Literal(self.run.usage_until), *self._stamp(),
-                    where=self._in_accounts(account.id))))
+                    where=self._in_accounts(account.id)),
+                returning=[bill.account, bill.id] if returning else None))
+        if not returning:
+            cursor.execute(*bill.select(bill.account, bill.id,
+                    where=self._in_accounts(bill.account)
+                    & (bill.period_start == self.start)))
+        self.bill_ids = dict(cursor)
+
+    def _bills(self):
+        """The batch's bills as a list of (account, bill) values: joined
+        by the lines the batch writes, whatever the statistics of the bill
+        table say (a table analysed empty would be scanned for each row)"""
+        return Values([[a, b] for a, b in self.bill_ids.items()])
 
     # --- fees -----------------------------------------------------------------
 
@@ -243,10 +262,11 @@ class Rating:
 
     def _insert_plan_fees(self):
         seg = self._segments()
-        bill, template = self.bill_table, self.template
-        self._insert_lines(seg.join(bill, condition=self._bill_of(seg.account)
+        bills, template = self._bills(), self.template
+        self._insert_lines(seg.join(bills,
+                condition=bills.column1 == seg.account
                 ).join(template, condition=template.id == seg.plan
-                ).select(bill.id, seg.subscriber,
+                ).select(bills.column2, seg.subscriber,
                 Literal(SEQUENCES['plan_fee']), Literal('plan_fee'),
                 Literal(False), seg.plan, seg.start_date, seg.end_date,
                 seg.days, Literal(self.cycle_days), NONE, NONE, NONE, NONE,
@@ -286,12 +306,13 @@ class Rating:
 
     def _insert_service_fees(self):
         srv = self._services()
-        bill, template = self.bill_table, self.template
+        bills, template = self._bills(), self.template
         kind = Case((template.telecom_type == 'addon', 'addon_fee'),
             else_='vas_fee')
-        self._insert_lines(srv.join(bill, condition=self._bill_of(srv.account)
+        self._insert_lines(srv.join(bills,
+                condition=bills.column1 == srv.account
                 ).join(template, condition=template.id == srv.product
-                ).select(bill.id, srv.subscriber, sequence(kind), kind,
+                ).select(bills.column2, srv.subscriber, sequence(kind), kind,
                 Literal(False), srv.product, srv.start_date, srv.end_date,
                 srv.days, Literal(self.cycle_days), NONE, NONE, NONE, NONE,
                 template.monthly_fee,
@@ -336,7 +357,7 @@ class Rating:
         """The bill lines of usage rows that carry: account, subscriber,
         plan, kind, type, units, count, charge, start_date, end_date, days,
         cycle_days, plan allowance left and add-on allowance"""
-        bill, template = self.bill_table, self.template
+        bills, template = self._bills(), self.template
         domestic = rows.kind == rows.type
         included = Case((domestic, Least(rows.units, rows.allowance)))
         left = rows.units - Coalesce(included, 0)
@@ -344,9 +365,9 @@ class Rating:
         drawn_before = Sum(left, window=Window(
                 [rows.subscriber, rows.kind],
                 order_by=[rows.start_date.asc]))
-        drawn = rows.join(bill, condition=self._bill_of(rows.account)
+        drawn = rows.join(bills, condition=bills.column1 == rows.account
             ).join(template, condition=template.id == rows.plan
-            ).select(bill.id.as_('bill'), rows.subscriber, rows.plan,
+            ).select(bills.column2.as_('bill'), rows.subscriber, rows.plan,
             rows.kind, rows.type, rows.units, rows.count, rows.charge,
             rows.start_date, rows.end_date, rows.days, rows.cycle_days,
             rows.addon.as_('addon'), included.as_('included'),
@@ -437,28 +458,25 @@ class Rating:
 
     def _insert_adjustments(self):
         "Approved adjustments not billed yet, then linked to their bill"
-        bill = self.bill_table
+        bills = self._bills()
         adjustment, pending = self._adjustments()
-        self._insert_lines(adjustment.join(bill,
-                condition=self._bill_of(adjustment.account)
-                ).select(bill.id, adjustment.subscriber,
+        self._insert_lines(adjustment.join(bills,
+                condition=bills.column1 == adjustment.account
+                ).select(bills.column2, adjustment.subscriber,
                 Literal(SEQUENCES['adjustment']), Literal('adjustment'),
                 Literal(False), NONE, NONE, NONE, NONE, NONE, NONE, NONE,
                 NONE, NONE, NONE, from_cents(cents(adjustment.amount)),
                 adjustment.id, *self._stamp(), where=pending))
-        linked = self.line_table
-        self._execute(adjustment.update([adjustment.bill],
-                [linked.select(linked.bill,
-                        where=linked.adjustment == adjustment.id)],
-                where=pending))
+        self._execute(adjustment.update([adjustment.bill], [bills.column2],
+                from_=[bills],
+                where=pending & (adjustment.account == bills.column1)))
 
     def _total_bills(self):
         bill, line = self.bill_table, self.line_table
         self._execute(bill.update([bill.amount],
                 [line.select(as_money(Coalesce(Sum(line.amount), 0)),
                         where=line.bill == bill.id)],
-                where=self._in_accounts(bill.account)
-                & (bill.period_start == self.start)))
+                where=SQL_OPERATORS['in'](bill.id, list(self.bill_ids.values()))))
 
     def bill(self, issue_date, due_date):
         "Write the bills of the batch; returns {bill id: (account, amount)}"
@@ -468,17 +486,21 @@ class Rating:
         Adjustment = pool.get('telecom.bill.adjustment')
         Movement = pool.get('telecom.account.movement')
         self._insert_bills(issue_date, due_date)
+        if not self.bill_ids:
+            return {}
         self._insert_plan_fees()
         self._insert_service_fees()
         self._insert_usage_lines()
         self._insert_late_lines()
         self._insert_adjustments()
+        analyze_if_empty(Bill, len(self.bill_ids))
+        analyze_if_empty(Line, self.lines_written)
         self._total_bills()
         bill = self.bill_table
         cursor = Transaction().connection.cursor()
         cursor.execute(*bill.select(bill.id, bill.account, bill.amount,
-                where=self._in_accounts(bill.account)
-                & (bill.period_start == self.start)))
+                where=SQL_OPERATORS['in'](bill.id,
+                    list(self.bill_ids.values()))))
         bills = {b: (a, amount) for b, a, amount in cursor}
         # the bill is owed: it takes its amount off the balance
         Movement.post({'account': a, 'kind': 'bill', 'amount': -amount,

@@ -262,11 +262,16 @@ class ProvisioningRequest(ModelSQL, ModelView):
         ids = []
         for chunk in grouped_slice(rows, 10000):
             ids.extend(writer.write(list(chunk)))
+        state = REQUEST_COLUMNS.index('state')
         # small slices: browse() of thousands of ids costs n² in checks
-        requests = []
-        for sub_ids in grouped_slice(ids, 500):
-            requests.extend(cls.browse(list(sub_ids)))
-        cls._enqueue([r for r in requests if r.state in OPEN_STATES])
+        requests, open_ = [], []
+        for sub_ids in grouped_slice(list(zip(ids, rows)), 500):
+            sub_ids = list(sub_ids)
+            requests.extend(cls.browse([i for i, _ in sub_ids]))
+            # the open ones only are read again, to queue them
+            open_.extend(cls.browse([i for i, row in sub_ids
+                        if row[state] in OPEN_STATES]))
+        cls._enqueue(open_)
         return requests
 
     @classmethod
@@ -317,15 +322,16 @@ class ProvisioningRequest(ModelSQL, ModelView):
     def notify(cls, messages):
         """SMS notifications, in one batch in the caller's transaction.
 
-        messages: dicts with 'subscriber' (instance), 'event' (bill_issued,
-        reminder, suspension, restoration) and 'text'."""
+        messages: dicts with 'subscriber' (instance or id), 'event'
+        (bill_issued, reminder, suspension, restoration) and 'text', and
+        the line's 'number' when the caller has it (else it is read)."""
         Configuration = Pool().get('telecom.configuration')
         local = not Configuration(1).sms_url
         now = _now()
         vlist = []
         for message in messages:
             subscriber = message['subscriber']
-            number = subscriber.number.number
+            number = message.get('number') or subscriber.number.number
             payload = {
                 'to': number,
                 'text': message['text'],
@@ -334,7 +340,7 @@ class ProvisioningRequest(ModelSQL, ModelView):
             values = {
                 'channel': 'sms',
                 'action': message['event'],
-                'subscriber': subscriber.id,
+                'subscriber': int(subscriber),
                 'number': number,
                 'payload': json.dumps(payload, ensure_ascii=False),
                 'next_attempt_at': now,

@@ -41,3 +41,18 @@ def day_after(date):
     if backend.name == 'sqlite':
         return _SQLiteDate(date, Literal('+1 day'))
     return date + Literal(1)
+
+
+def analyze_if_empty(Model, rows):
+    """PostgreSQL: ANALYZE a table whose statistics count fewer rows than
+    the caller just wrote (a new database's tables were analysed empty; the
+    planner would then scan them for every row of a join, as it may before
+    autovacuum comes)"""
+    if backend.name != 'postgresql':
+        return
+    cursor = Transaction().connection.cursor()
+    cursor.execute('SELECT reltuples FROM pg_class WHERE oid = %s::regclass',
+        (Model._table,))
+    estimate, = cursor.fetchone()
+    if estimate < rows:
+        cursor.execute('ANALYZE "%s"' % Model._table)
