@@ -29,8 +29,10 @@ import cProfile
 import datetime as dt
 import io
 import json
+import os
 import pstats
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -41,6 +43,8 @@ from pathlib import Path
 from dateutil.relativedelta import relativedelta
 
 ROOT = Path(__file__).resolve().parent.parent
+# seconds trytond-worker processes get to load their pool before Start
+WORKER_WARMUP = 10
 for path in [ROOT, ROOT / 'bench']:
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
@@ -89,6 +93,9 @@ def parse_args(argv=None):
     parser.add_argument('--cprofile', action='store_true',
         help="run the bill run under cProfile (slows it down a lot: its "
         "time is then no figure to compare)")
+    parser.add_argument('--workers', type=int, default=0,
+        help="bill through the queue with this many trytond-worker "
+        "processes (default 0: BillRun.process in this process)")
     parser.add_argument('--reuse', action='store_true',
         help="skip the set-up and the generator: undo the cycle's bill run "
         "and the imported file on the database of a previous run, then "
@@ -632,9 +639,48 @@ class PhaseTimer:
             reverse=True)
 
 
-def bill_run(tryton, uri, args, end):
+def start_with_workers(BillRun, runs, transaction, uri, args, config_file):
+    """--workers N: N trytond-worker processes on the database, given
+    WORKER_WARMUP seconds to load their pool (as long-running workers
+    have); then the Start button (counts, watermark, usage totals, one
+    queue task per slice of accounts), committed, and the workers bill
+    until the run is done. The figure runs from the button to the run
+    done. Returns the time the button was pressed and how long the start
+    took."""
+    from crm_billing.bill_run import BATCH_SIZE
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    worker = subprocess.Popen([str(ROOT / '.venv' / 'bin' / 'trytond-worker'),
+            '-c', config_file, '-d', args.database, '-n', str(args.workers),
+            '-t', '1'], env=env)
+    try:
+        time.sleep(WORKER_WARMUP)
+        start = time.perf_counter()
+        BillRun.start(runs)
+        transaction.commit()
+        started = time.perf_counter() - start
+        log("bill run: started in %.1f s, %d slices queued, %d worker(s)"
+            % (started, -(-runs[0].accounts_total // BATCH_SIZE),
+                args.workers))
+        with pg_connect(uri, args.database) as conn:
+            while True:
+                state, = conn.execute('SELECT state FROM telecom_bill_run '
+                    'WHERE id = %s', (runs[0].id,)).fetchone()
+                if state == 'done':
+                    break
+                if worker.poll() is not None:
+                    raise RuntimeError("trytond-worker stopped (%s)"
+                        % worker.returncode)
+                time.sleep(0.1)
+    finally:
+        worker.terminate()
+        worker.wait()
+    return start, started
+
+
+def bill_run(tryton, uri, args, end, config_file):
     """BillRun.process of a new run of the cycle, committing batch by batch
-    as the queue, the cron and data/bill_run.py do"""
+    as the cron and data/bill_run.py do; with --workers, the Start button
+    and trytond-worker processes taking its slices from the queue"""
     with tryton.transaction() as transaction:
         BillRun = tryton.Pool().get('telecom.bill.run')
         run, = BillRun.create([{'period_start': args.cycle}])
@@ -651,13 +697,19 @@ def bill_run(tryton, uri, args, end):
                 timer.installed(), phases.installed(tryton.Pool()):
             BillRun = tryton.Pool().get('telecom.bill.run')
             runs = BillRun.browse([run_id])
-            start = time.perf_counter()
             if profiler:
                 profiler.enable()
-            BillRun.process(runs, commit=True, **kwargs)
+            if args.workers:
+                # from the button, not the workers' warm-up
+                start, prepared = start_with_workers(BillRun, runs,
+                    transaction, uri, args, config_file)
+            else:
+                start = time.perf_counter()
+                BillRun.process(runs, commit=True, **kwargs)
             if profiler:
                 profiler.disable()
             elapsed = time.perf_counter() - start
+            transaction.rollback()
             run = BillRun(run_id)
             result = {
                 'seconds': elapsed,
@@ -666,6 +718,8 @@ def bill_run(tryton, uri, args, end):
                 'accounts_total': run.accounts_total,
                 'accounts_done': run.accounts_done,
                 'batch_size': args.batch,
+                'workers': args.workers,
+                'start_seconds': prepared if args.workers else None,
                 'explain': args.explain,
                 'cprofile': args.cprofile,
                 }
@@ -1049,7 +1103,7 @@ def main(argv=None):
             args.cycle, end, settings=TUNED)
         assert tuned == totals
         log("step 1: bill run")
-        results['bill_run'] = bill_run(tryton, uri, args, end)
+        results['bill_run'] = bill_run(tryton, uri, args, end, config_file)
         results['check'] = check_bills(uri, args.database, args.cycle, end,
             totals)
         if args.import_rows:

@@ -23,7 +23,10 @@ class BillRun(Workflow, ModelSQL, ModelView):
 
     Accounts are billed in batches, one transaction each: a run that stops
     half-way goes on from the first account without a bill, and a run that
-    is done finds nothing left to bill."""
+    is done finds nothing left to bill. Started from the client, the run
+    is handed to the queue as one task per slice of accounts, so that every
+    trytond-worker process (on this machine or others sharing the
+    database) takes slices side by side; the last slice done finishes it."""
     __name__ = 'telecom.bill.run'
 
     period_start = fields.Date("Cycle Start", required=True,
@@ -38,7 +41,8 @@ class BillRun(Workflow, ModelSQL, ModelView):
             ('done', "Done"),
             ], "State", required=True, readonly=True, sort=False)
     accounts_total = fields.Integer("Accounts", readonly=True)
-    accounts_done = fields.Integer("Accounts Billed", readonly=True)
+    accounts_done = fields.Function(fields.Integer("Accounts Billed"),
+        'get_accounts_done')
     progress = fields.Function(fields.Float("Progress"), 'get_progress')
     started_at = fields.DateTime("Started", readonly=True)
     finished_at = fields.DateTime("Finished", readonly=True)
@@ -81,15 +85,23 @@ class BillRun(Workflow, ModelSQL, ModelView):
     def default_accounts_total(cls):
         return 0
 
-    @classmethod
-    def default_accounts_done(cls):
-        return 0
-
     @fields.depends('period_start')
     def on_change_with_period_end(self, name=None):
         if self.period_start:
             return (self.period_start + relativedelta(months=1)
                 - dt.timedelta(days=1))
+
+    @classmethod
+    def get_accounts_done(cls, runs, name):
+        "The bills the run wrote (its workers write nothing else in common)"
+        Bill = Pool().get('telecom.bill')
+        bill = Bill.__table__()
+        cursor = Transaction().connection.cursor()
+        result = dict.fromkeys((r.id for r in runs), 0)
+        cursor.execute(*bill.select(bill.run, Count(bill.id),
+                where=bill.run.in_(list(result)), group_by=[bill.run]))
+        result.update(cursor)
+        return result
 
     def get_progress(self, name):
         if self.state == 'done':
@@ -119,13 +131,15 @@ class BillRun(Workflow, ModelSQL, ModelView):
         "First day after the cycle"
         return self.period_start + relativedelta(months=1)
 
-    def _accounts_query(self, pending=True):
+    def _accounts_query(self, pending=True, first=None, last=None):
         pool = Pool()
         Account = pool.get('telecom.account')
         Bill = pool.get('telecom.bill')
         account = Account.__table__()
         bill = Bill.__table__()
         where = account.bill_cycle_day == self.period_start.day
+        if first is not None:
+            where &= (account.id >= first) & (account.id <= last)
         if pending:
             where &= ~Exists(bill.select(bill.id,
                     where=(bill.account == account.id)
@@ -140,7 +154,7 @@ class BillRun(Workflow, ModelSQL, ModelView):
         # a run started twice at once is billed by one task
         cls.lock(runs)
         cls._prepare(runs)
-        cls.__queue__.process(runs)
+        cls._dispatch(runs)
 
     @classmethod
     @Workflow.transition('running')
@@ -155,7 +169,6 @@ class BillRun(Workflow, ModelSQL, ModelView):
             account, where = run._accounts_query(pending=False)
             cursor.execute(*account.select(Count(account.id), where=where))
             run.accounts_total, = cursor.fetchone()
-            run.accounts_done = 0
             run.started_at = dt.datetime.now()
             run.usage_until = Usage.last_written()
         cls.save(runs)
@@ -166,7 +179,50 @@ class BillRun(Workflow, ModelSQL, ModelView):
     @ModelView.button
     def resume(cls, runs):
         "Go on after a crash: accounts already billed are left alone"
-        cls.__queue__.process([r for r in runs if r.state == 'running'])
+        cls._dispatch([r for r in runs if r.state == 'running'])
+
+    @classmethod
+    def _dispatch(cls, runs):
+        """A queue task per slice of BATCH_SIZE accounts still to bill
+        (first and last account id): the workers take them in any order"""
+        cursor = Transaction().connection.cursor()
+        for run in runs:
+            account, where = run._accounts_query()
+            cursor.execute(*account.select(account.id, where=where,
+                    order_by=[account.id]))
+            ids = [i for i, in cursor]
+            if not ids:
+                cls._finish_billed([run])
+            for i in range(0, len(ids), BATCH_SIZE):
+                slice_ = ids[i:i + BATCH_SIZE]
+                cls.__queue__.bill_slice([run], slice_[0], slice_[-1])
+
+    @classmethod
+    def bill_slice(cls, runs, first, last):
+        """The queue task: bill the pending accounts of ids first to last,
+        commit, then finish the run when nothing is left to bill"""
+        transaction = Transaction()
+        for run in runs:
+            if run.state != 'running':
+                continue
+            while run.bill_batch(BATCH_SIZE, first, last):
+                transaction.commit()
+            transaction.commit()
+            # a fresh snapshot: of the slices committing last, one at
+            # least sees every other's bills
+            cls._finish_billed([cls(run.id)])
+
+    @classmethod
+    def _finish_billed(cls, runs):
+        cursor = Transaction().connection.cursor()
+        for run in runs:
+            account, where = run._accounts_query()
+            cursor.execute(*account.select(account.id, where=where, limit=1))
+            if cursor.fetchone() is None:
+                # two slices finishing at once: the second waits, then
+                # finds the run done
+                cls.lock([run])
+                cls.finish([cls(run.id)])
 
     @classmethod
     def process(cls, runs, commit=True, batch_size=BATCH_SIZE):
@@ -182,13 +238,14 @@ class BillRun(Workflow, ModelSQL, ModelView):
             if commit:
                 transaction.commit()
 
-    def bill_batch(self, size=BATCH_SIZE):
-        "Bill the next batch of accounts without a bill; returns how many"
+    def bill_batch(self, size=BATCH_SIZE, first=None, last=None):
+        """Bill the next batch of accounts without a bill (of ids first to
+        last when given); returns how many"""
         pool = Pool()
         Configuration = pool.get('telecom.configuration')
         Bill = pool.get('telecom.bill')
         cursor = Transaction().connection.cursor()
-        account, where = self._accounts_query()
+        account, where = self._accounts_query(first=first, last=last)
         cursor.execute(*account.select(account.id, where=where,
                 order_by=[account.id], limit=size))
         account_ids = [r[0] for r in cursor.fetchall()]
@@ -200,10 +257,6 @@ class BillRun(Workflow, ModelSQL, ModelView):
             days=Configuration(1).bill_due_days)
         bills = Rating(self, account_ids).bill(issue_date, due_date)
         Bill.notify_issued(list(bills))
-        table = self.__table__()
-        cursor.execute(*table.update([table.accounts_done],
-                [table.accounts_done + len(account_ids)],
-                where=table.id == self.id))
         clear_cache(self.__class__, [self.id])
         return len(account_ids)
 

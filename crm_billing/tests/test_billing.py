@@ -311,7 +311,43 @@ class BillingTestCase(unittest.TestCase):
             ('running', 1, 0.0))
         task, = Queue.search([])
         self.assertEqual((task.data['model'], task.data['method']),
-            ('telecom.bill.run', 'process'))
+            ('telecom.bill.run', 'bill_slice'))
+
+    @with_transaction()
+    def test_bill_run_slices(self):
+        """Started from the client, a run is a queue task per slice of
+        accounts; the workers take them in any order and the last one done
+        finishes the run"""
+        pool = Pool()
+        BillRun = pool.get('telecom.bill.run')
+        Bill = pool.get('telecom.bill')
+        Queue = pool.get('ir.queue')
+        Movement = pool.get('telecom.account.movement')
+        for i in range(5):
+            self.line(number='1380013800%s' % i)
+        run, = BillRun.create([{'period_start': CYCLE}])
+        with patch('crm_billing.bill_run.BATCH_SIZE', 2):
+            BillRun.start([run])
+            tasks = Queue.search([], order=[('id', 'DESC')])
+            # slices of two accounts, by account id
+            self.assertEqual(len(tasks), 3)
+            self.assertEqual(list(sorted(t.data['args'] for t in tasks)[0]),
+                sorted(l.account.id for l in pool.get(
+                            'telecom.subscriber').search([]))[:2])
+            # commits are the queue's; in a test, the transaction stays open
+            with patch.object(Transaction, 'commit', lambda self: None):
+                for task in tasks:
+                    self.assertEqual(BillRun(run.id).state, 'running')
+                    task.run()
+        run = BillRun(run.id)
+        self.assertEqual((run.state, run.accounts_done, run.progress),
+            ('done', 5, 1.0))
+        self.assertEqual(Bill.search_count([('run', '=', run.id)]), 5)
+        # a slice run again (the queue retrying it) bills nothing twice
+        with patch.object(Transaction, 'commit', lambda self: None):
+            tasks[0].run()
+        self.assertEqual(Bill.search_count([]), 5)
+        Movement.check_balances()
 
     @with_transaction()
     def test_run_due_from_cron(self):
