@@ -639,14 +639,14 @@ class PhaseTimer:
             reverse=True)
 
 
-def start_with_workers(BillRun, runs, transaction, uri, args, config_file):
+def start_with_workers(BillRun, transaction, uri, args, config_file):
     """--workers N: N trytond-worker processes on the database, given
     WORKER_WARMUP seconds to load their pool (as long-running workers
     have); then the Start button (counts, watermark, usage totals, one
     queue task per slice of accounts), committed, and the workers bill
     until the run is done. The figure runs from the button to the run
     done. Returns the time the button was pressed and how long the start
-    took."""
+    took, and the run."""
     from crm_billing.bill_run import BATCH_SIZE
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     worker = subprocess.Popen([str(ROOT / '.venv' / 'bin' / 'trytond-worker'),
@@ -655,6 +655,8 @@ def start_with_workers(BillRun, runs, transaction, uri, args, config_file):
     try:
         time.sleep(WORKER_WARMUP)
         start = time.perf_counter()
+        # created and started in one transaction, which holds its lock
+        runs = BillRun.create([{'period_start': args.cycle}])
         BillRun.start(runs)
         transaction.commit()
         started = time.perf_counter() - start
@@ -674,7 +676,7 @@ def start_with_workers(BillRun, runs, transaction, uri, args, config_file):
     finally:
         worker.terminate()
         worker.wait()
-    return start, started
+    return start, started, runs[0].id
 
 
 def bill_run(tryton, uri, args, end, config_file):
@@ -683,9 +685,12 @@ def bill_run(tryton, uri, args, end, config_file):
     and trytond-worker processes taking its slices from the queue"""
     with tryton.transaction() as transaction:
         BillRun = tryton.Pool().get('telecom.bill.run')
-        run, = BillRun.create([{'period_start': args.cycle}])
-        transaction.commit()
-        run_id = run.id
+        if args.workers:
+            run_id = None
+        else:
+            run, = BillRun.create([{'period_start': args.cycle}])
+            transaction.commit()
+            run_id = run.id
     watch = Watch(uri, args.database, args.cycle)
     watch.start()
     timer = StatementTimer(explain=args.explain)
@@ -696,12 +701,12 @@ def bill_run(tryton, uri, args, end, config_file):
         with tryton.transaction() as transaction, \
                 timer.installed(), phases.installed(tryton.Pool()):
             BillRun = tryton.Pool().get('telecom.bill.run')
-            runs = BillRun.browse([run_id])
+            runs = BillRun.browse([run_id]) if run_id else None
             if profiler:
                 profiler.enable()
             if args.workers:
                 # from the button, not the workers' warm-up
-                start, prepared = start_with_workers(BillRun, runs,
+                start, prepared, run_id = start_with_workers(BillRun,
                     transaction, uri, args, config_file)
             else:
                 start = time.perf_counter()

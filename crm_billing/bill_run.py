@@ -219,10 +219,10 @@ class BillRun(Workflow, ModelSQL, ModelView):
             account, where = run._accounts_query()
             cursor.execute(*account.select(account.id, where=where, limit=1))
             if cursor.fetchone() is None:
-                # two slices finishing at once: the second waits, then
-                # finds the run done
-                cls.lock([run])
-                cls.finish([cls(run.id)])
+                # two slices finishing at once: PostgreSQL refuses the
+                # second update of the run, the queue runs that task again
+                # and it finds the run done
+                cls.finish([run])
 
     @classmethod
     def process(cls, runs, commit=True, batch_size=BATCH_SIZE):
