@@ -24,6 +24,7 @@ See bench/README.md for what each figure means.
 """
 import argparse
 import collections
+import configparser
 import contextlib
 import cProfile
 import datetime as dt
@@ -649,9 +650,19 @@ def start_with_workers(BillRun, transaction, uri, args, config_file):
     took, and the run."""
     from crm_billing.bill_run import BATCH_SIZE
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # the workers' configuration: the bench's, with the queue run by
+    # workers (without it trytond-worker has nothing to do and stops)
+    config = configparser.RawConfigParser()
+    config.read(config_file)
+    if not config.has_section('queue'):
+        config.add_section('queue')
+    config.set('queue', 'worker', 'True')
+    worker_config = str(Path(config_file).with_name('worker.conf'))
+    with open(worker_config, 'w') as fp:
+        config.write(fp)
     worker = subprocess.Popen([str(ROOT / '.venv' / 'bin' / 'trytond-worker'),
-            '-c', config_file, '-d', args.database, '-n', str(args.workers),
-            '-t', '1'], env=env)
+            '-c', worker_config, '-d', args.database,
+            '-n', str(args.workers), '-t', '1'], env=env)
     try:
         time.sleep(WORKER_WARMUP)
         start = time.perf_counter()
