@@ -33,6 +33,7 @@ import json
 import os
 import pstats
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -640,6 +641,36 @@ class PhaseTimer:
             reverse=True)
 
 
+def descendants(pid):
+    "Process ids of the children of pid, and theirs (Linux /proc)"
+    found, stack = [], [pid]
+    while stack:
+        parent = stack.pop()
+        try:
+            with open('/proc/%d/task/%d/children' % (parent, parent)) as fp:
+                children = [int(c) for c in fp.read().split()]
+        except OSError:
+            children = []
+        found.extend(children)
+        stack.extend(children)
+    return found
+
+
+def peak_memory(pid):
+    """Peak resident memory (VmHWM, KB) of the processes billing: the
+    trytond-worker processes that took the tasks, largest first"""
+    peaks = []
+    for child in [pid] + descendants(pid):
+        try:
+            with open('/proc/%d/status' % child) as fp:
+                for line in fp:
+                    if line.startswith('VmHWM:'):
+                        peaks.append(int(line.split()[1]))
+        except OSError:
+            pass
+    return sorted(peaks, reverse=True)
+
+
 def start_with_workers(BillRun, transaction, uri, args, config_file):
     """--workers N: N trytond-worker processes on the database, given
     WORKER_WARMUP seconds to load their pool (as long-running workers
@@ -684,10 +715,13 @@ def start_with_workers(BillRun, transaction, uri, args, config_file):
                     raise RuntimeError("trytond-worker stopped (%s)"
                         % worker.returncode)
                 time.sleep(0.1)
+        peak = peak_memory(worker.pid)
     finally:
         worker.terminate()
         worker.wait()
-    return start, started, runs[0].id
+    log("bill run: peak memory of the worker processes: %s" % ', '.join(
+            '%.0f MB' % (kb / 1024) for kb in peak))
+    return start, started, runs[0].id, peak
 
 
 def bill_run(tryton, uri, args, end, config_file):
@@ -717,8 +751,8 @@ def bill_run(tryton, uri, args, end, config_file):
                 profiler.enable()
             if args.workers:
                 # from the button, not the workers' warm-up
-                start, prepared, run_id = start_with_workers(BillRun,
-                    transaction, uri, args, config_file)
+                start, prepared, run_id, peak = start_with_workers(
+                    BillRun, transaction, uri, args, config_file)
             else:
                 start = time.perf_counter()
                 BillRun.process(runs, commit=True, **kwargs)
@@ -736,6 +770,8 @@ def bill_run(tryton, uri, args, end, config_file):
                 'batch_size': args.batch,
                 'workers': args.workers,
                 'start_seconds': prepared if args.workers else None,
+                'peak_memory_kb': peak if args.workers else [
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss],
                 'explain': args.explain,
                 'cprofile': args.cprofile,
                 }
@@ -981,7 +1017,7 @@ def summary_rows(results):
                 "  same, " + _settings(tuned['settings']),
                 tuned['seconds'], run['seconds'] / tuned['seconds'],
                 "bill run / tuned SQL"))
-    rows.append(("usage records rated per second", usage / run['seconds'],
+    rows.append(("usage records per second billed", usage / run['seconds'],
             "one SQL aggregation", usage / base['seconds'],
             base['seconds'] / run['seconds'],
             "bill run / SQL (1 = as fast as the aggregation)"))
@@ -989,6 +1025,10 @@ def summary_rows(results):
             run['accounts_done'] / run['seconds'], "one SQL aggregation",
             base['accounts'] / base['seconds'],
             base['seconds'] / run['seconds'], "bill run / SQL"))
+    rows.append(("bill run, µs per usage record", run['seconds'] / usage
+            * 1e6, "one SQL aggregation", base['seconds'] / usage * 1e6,
+            run['seconds'] / base['seconds'],
+            "compare between runs of different sizes"))
     imp = results.get('import')
     if imp:
         rows.append(("usage import (rows/s)", imp['import']['rows_per_s'],
@@ -1054,6 +1094,15 @@ def print_summary(results):
                 if isinstance(v, int) else v)
             for k, v in check['written'].items()))
     run = results['bill_run']
+    if run.get('workers'):
+        print("billed by %d trytond-worker process(es): Start (counts, "
+            "watermark, usage totals, %s slices queued) %.1f s, then the "
+            "workers; peak memory of the processes %s" % (run['workers'],
+                format(-(-run['accounts_total'] // (run['batch_size']
+                            or 2000)), ','),
+                run['start_seconds'], ', '.join('%.0f MB' % (kb / 1024)
+                    for kb in run['peak_memory_kb'])))
+        print("(the figures below are those of this process: the Start)")
     print()
     print("Where the bill run spends its %.1f s%s:" % (run['seconds'],
             " (of which %.1f s of EXPLAIN ANALYZE)" % run['explain_seconds']

@@ -157,6 +157,7 @@ class Rating:
         self.cycle_days = (self.end - self.start).days
         self.account_ids = list(account_ids)
         self.bill_ids = {}
+        self.subscriber_ids = None
         self.lines_written = 0
         pool = Pool()
         self.bill_table = pool.get('telecom.bill').__table__()
@@ -165,6 +166,18 @@ class Rating:
 
     def _in_accounts(self, column):
         return SQL_OPERATORS['in'](column, self.account_ids)
+
+    def _in_lines(self, column):
+        """The batch's lines, as a list of ids: the plan periods and
+        services of a batch are then read through their index on the line,
+        whatever the size of the tables"""
+        if self.subscriber_ids is None:
+            subscriber = Pool().get('telecom.subscriber').__table__()
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*subscriber.select(subscriber.id,
+                    where=self._in_accounts(subscriber.account)))
+            self.subscriber_ids = [i for i, in cursor]
+        return SQL_OPERATORS['in'](column, self.subscriber_ids or [None])
 
     def _execute(self, query):
         Transaction().connection.cursor().execute(*query)
@@ -248,7 +261,7 @@ class Rating:
             Greatest(period.start_date, self.start).as_('start_date'),
             Least(Coalesce(period.end_date, self.end), self.end
                 ).as_('end_date'),
-            where=self._in_accounts(subscriber.account)
+            where=self._in_lines(period.subscriber)
             & self._in_cycle(period))
         return clipped.select(clipped.account, clipped.subscriber,
             clipped.period, clipped.plan, clipped.start_date,
@@ -291,7 +304,7 @@ class Rating:
                 ).as_('start_date'),
             Least(Coalesce(service.end_date, self.end), self.end
                 ).as_('end_date'),
-            where=self._in_accounts(subscriber.account)
+            where=self._in_lines(service.subscriber)
             & ((service.start_date == Null)
                 | (service.start_date < self.end))
             & ((service.end_date == Null)

@@ -24,16 +24,14 @@ class BillRunUsage(ModelSQL):
     "Usage totals of a bill run"
     __name__ = 'telecom.bill.run.usage'
 
-    run = fields.Many2One('telecom.bill.run', "Bill Run", required=True,
-        ondelete='CASCADE')
-    account = fields.Many2One('telecom.account', "Account", required=True,
-        ondelete='CASCADE')
-    subscriber = fields.Many2One('telecom.subscriber', "Line",
-        required=True, ondelete='CASCADE')
-    period = fields.Many2One('telecom.subscriber.plan', "Plan Period",
-        required=True, ondelete='CASCADE')
-    late_bill = fields.Many2One('telecom.bill', "Bill of the Cycle",
-        ondelete='CASCADE',
+    # plain ids, no foreign keys: a work table written once per run (a
+    # few hundred thousand rows) and emptied when the run is done; checking
+    # five references per row would cost more than adding the usage up
+    run = fields.Integer("Bill Run", required=True)
+    account = fields.Integer("Account", required=True)
+    subscriber = fields.Integer("Line", required=True)
+    period = fields.Integer("Plan Period", required=True)
+    late_bill = fields.Integer("Bill of the Cycle",
         help="Set for late usage: the bill that covered its day.")
     type = fields.Char("Type", required=True)
     kind = fields.Char("Bill Line Kind", required=True)
