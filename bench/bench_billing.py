@@ -34,6 +34,7 @@ import os
 import pstats
 import re
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -693,7 +694,8 @@ def start_with_workers(BillRun, transaction, uri, args, config_file):
         config.write(fp)
     worker = subprocess.Popen([str(ROOT / '.venv' / 'bin' / 'trytond-worker'),
             '-c', worker_config, '-d', args.database,
-            '-n', str(args.workers), '-t', '1'], env=env)
+            '-n', str(args.workers), '-t', '1'], env=env,
+        start_new_session=True)
     try:
         time.sleep(WORKER_WARMUP)
         start = time.perf_counter()
@@ -717,7 +719,8 @@ def start_with_workers(BillRun, transaction, uri, args, config_file):
                 time.sleep(0.1)
         peak = peak_memory(worker.pid)
     finally:
-        worker.terminate()
+        # the worker and its processes
+        os.killpg(worker.pid, signal.SIGTERM)
         worker.wait()
     log("bill run: peak memory of the worker processes: %s" % ', '.join(
             '%.0f MB' % (kb / 1024) for kb in peak))
