@@ -484,7 +484,7 @@ class StatementTimer:
         does not touch telecom_usage"""
         text = str(query)
         if USAGE_TABLE not in text or not text.lstrip().upper().startswith(
-                ('SELECT', 'WITH', 'UPDATE', 'DELETE')):
+                ('SELECT', 'WITH', 'UPDATE', 'DELETE', 'INSERT')):
             return None
         original(cursor, 'SAVEPOINT bench_usage_plan')
         try:
