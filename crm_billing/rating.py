@@ -428,6 +428,15 @@ class Rating:
         of its day, drawing on what its cycle's bills left of that plan's
         allowance (add-ons are settled with their cycle)"""
         pool = Pool()
+        total = pool.get('telecom.bill.run.usage').__table__()
+        cursor = Transaction().connection.cursor()
+        # mostly there is none: a look at the totals, not the statement
+        cursor.execute(*total.select(Literal(1),
+                where=(total.run == self.run.id)
+                & self._in_accounts(total.account)
+                & (total.late_bill != Null), limit=1))
+        if cursor.fetchone() is None:
+            return
         period = pool.get('telecom.subscriber.plan').__table__()
         old = pool.get('telecom.bill').__table__()
         billed = self.line_table
@@ -462,27 +471,30 @@ class Rating:
 
     # --- adjustments, totals, ledger ------------------------------------------
 
-    def _adjustments(self):
+    def _insert_adjustments(self):
+        """Approved adjustments not billed yet (a few per batch, read
+        first), then linked to their bill"""
         Adjustment = Pool().get('telecom.bill.adjustment')
         adjustment = Adjustment.__table__()
-        return adjustment, (self._in_accounts(adjustment.account)
-            & (adjustment.state == 'approved')
-            & (adjustment.bill == Null))
-
-    def _insert_adjustments(self):
-        "Approved adjustments not billed yet, then linked to their bill"
-        bills = self._bills()
-        adjustment, pending = self._adjustments()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*adjustment.select(adjustment.id, adjustment.account,
+                where=self._in_accounts(adjustment.account)
+                & (adjustment.state == 'approved')
+                & (adjustment.bill == Null)))
+        pending = [(i, self.bill_ids[a]) for i, a in cursor
+            if a in self.bill_ids]
+        if not pending:
+            return
+        bills = Values([list(p) for p in pending])
         self._insert_lines(adjustment.join(bills,
-                condition=bills.column1 == adjustment.account
+                condition=bills.column1 == adjustment.id
                 ).select(bills.column2, adjustment.subscriber,
                 Literal(SEQUENCES['adjustment']), Literal('adjustment'),
                 Literal(False), NONE, NONE, NONE, NONE, NONE, NONE, NONE,
                 NONE, NONE, NONE, from_cents(cents(adjustment.amount)),
-                adjustment.id, *self._stamp(), where=pending))
+                adjustment.id, *self._stamp()))
         self._execute(adjustment.update([adjustment.bill], [bills.column2],
-                from_=[bills],
-                where=pending & (adjustment.account == bills.column1)))
+                from_=[bills], where=adjustment.id == bills.column1))
 
     def _total_bills(self):
         bill, line = self.bill_table, self.line_table

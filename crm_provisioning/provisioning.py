@@ -263,16 +263,16 @@ class ProvisioningRequest(ModelSQL, ModelView):
         for chunk in grouped_slice(rows, 10000):
             ids.extend(writer.write(list(chunk)))
         state = REQUEST_COLUMNS.index('state')
-        # small slices: browse() of thousands of ids costs n² in checks
-        requests, open_ = [], []
-        for sub_ids in grouped_slice(list(zip(ids, rows)), 500):
-            sub_ids = list(sub_ids)
-            requests.extend(cls.browse([i for i, _ in sub_ids]))
-            # the open ones only are read again, to queue them
-            open_.extend(cls.browse([i for i, row in sub_ids
-                        if row[state] in OPEN_STATES]))
+        # the open ones only are read again, to queue them, in small slices
+        # (each record of a browse() checks the ids of all the others)
+        open_ = []
+        for sub_ids in grouped_slice([i for i, row in zip(ids, rows)
+                    if row[state] in OPEN_STATES], 500):
+            open_.extend(cls.browse(list(sub_ids)))
         cls._enqueue(open_)
-        return requests
+        # records that share nothing: a bill run's tens of thousands of SMS
+        # cost no check of each id against every other
+        return [cls(i) for i in ids]
 
     @classmethod
     def _local_ack_values(cls, now):
