@@ -585,8 +585,8 @@ def usage_partitions(uri, database):
 class PhaseTimer:
     """Wall time spent in the steps of a run (inclusive: bill() contains
     the inserts), measured by wrapping the methods for the run"""
-    RATING = ['bill', '_insert_bills', '_insert_plan_fees',
-        '_insert_service_fees', '_insert_usage_lines', '_insert_late_lines',
+    RATING = ['bill', '_insert_bills', '_insert_fees',
+        '_insert_usage_lines', '_insert_late_lines',
         '_insert_adjustments', '_total_bills']
     MODELS = [('telecom.bill.run.usage', 'collect'),
         ('telecom.bill', 'notify_issued'),

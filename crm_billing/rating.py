@@ -15,7 +15,7 @@ records of its line, kind and days up to its bill's watermark
 (usage_after); usage_of_line() is that rule for the drill-down."""
 import datetime as dt
 
-from sql import Literal, Null, Values, Window
+from sql import Literal, Null, Union, Values, Window
 from sql.aggregate import Max, Sum
 from sql.conditionals import Case, Coalesce, Greatest, Least
 from sql.functions import CurrentTimestamp, Div, Function, Round
@@ -57,8 +57,9 @@ SEQUENCES = {
     }
 # late usage comes after the cycle's own, in the same order
 LATE_SEQUENCE = 70
-# NULL as a selected column
+# NULL as a selected column, and typed (a UNION cannot guess its type)
 NONE = Literal(None)
+NULL_INT = Literal(None).cast('INTEGER')
 LINE_COLUMNS = ['bill', 'subscriber', 'sequence', 'kind', 'late',
     'product', 'start_date', 'end_date', 'days', 'cycle_days', 'quantity',
     'included', 'addon_included', 'billable', 'rate', 'amount',
@@ -273,19 +274,24 @@ class Rating:
         return half_up_div(cents(template.monthly_fee) * days,
             self.cycle_days)
 
-    def _insert_plan_fees(self):
+    def _plan_fees(self):
         seg = self._segments()
         bills, template = self._bills(), self.template
-        self._insert_lines(seg.join(bills,
+        return (seg.join(bills,
                 condition=bills.column1 == seg.account
                 ).join(template, condition=template.id == seg.plan
                 ).select(bills.column2, seg.subscriber,
                 Literal(SEQUENCES['plan_fee']), Literal('plan_fee'),
                 Literal(False), seg.plan, seg.start_date, seg.end_date,
-                seg.days, Literal(self.cycle_days), NONE, NONE, NONE, NONE,
-                template.monthly_fee,
-                from_cents(self._fee(template, seg.days)), NONE,
+                seg.days, Literal(self.cycle_days), NULL_INT, NULL_INT,
+                NULL_INT, NULL_INT, template.monthly_fee,
+                from_cents(self._fee(template, seg.days)), NULL_INT,
                 *self._stamp()))
+
+    def _insert_fees(self):
+        "Plan fees and service fees, in one statement"
+        self._insert_lines(Union(self._plan_fees(), self._service_fees(),
+                all_=True).select())
 
     def _services(self):
         """Services of the batch's lines that have a plan in the cycle,
@@ -317,19 +323,19 @@ class Rating:
             clipped.product, clipped.start_date, clipped.end_date,
             days.as_('days'), where=days > 0)
 
-    def _insert_service_fees(self):
+    def _service_fees(self):
         srv = self._services()
         bills, template = self._bills(), self.template
         kind = Case((template.telecom_type == 'addon', 'addon_fee'),
             else_='vas_fee')
-        self._insert_lines(srv.join(bills,
+        return (srv.join(bills,
                 condition=bills.column1 == srv.account
                 ).join(template, condition=template.id == srv.product
                 ).select(bills.column2, srv.subscriber, sequence(kind), kind,
                 Literal(False), srv.product, srv.start_date, srv.end_date,
-                srv.days, Literal(self.cycle_days), NONE, NONE, NONE, NONE,
-                template.monthly_fee,
-                from_cents(self._fee(template, srv.days)), NONE,
+                srv.days, Literal(self.cycle_days), NULL_INT, NULL_INT,
+                NULL_INT, NULL_INT, template.monthly_fee,
+                from_cents(self._fee(template, srv.days)), NULL_INT,
                 *self._stamp()))
 
     # --- usage ----------------------------------------------------------------
@@ -513,8 +519,7 @@ class Rating:
         self._insert_bills(issue_date, due_date)
         if not self.bill_ids:
             return {}
-        self._insert_plan_fees()
-        self._insert_service_fees()
+        self._insert_fees()
         self._insert_usage_lines()
         self._insert_late_lines()
         self._insert_adjustments()
