@@ -346,16 +346,29 @@ class Rating:
         return Div(allowance(template, type_) * Least(days, cycle_days),
             cycle_days)
 
-    def _addon_allowances(self):
-        "Add-on allowances of the cycle per line: (subscriber, voice, ...)"
-        srv = self._services()
-        template = self.template
-        return srv.join(template, condition=(template.id == srv.product)
+    def _addon_allowance(self, subscriber, type_):
+        """The cycle's add-on allowance of a line for a usage type, as a
+        subquery run for each usage row through the services' index on the
+        line (a join would follow the planner's guess of how many rows the
+        batch has, which it cannot know, and could compare every row with
+        every add-on)"""
+        pool = Pool()
+        service = pool.get('telecom.subscriber.service').__table__()
+        template = pool.get('product.template').__table__()
+        start = Greatest(Coalesce(service.start_date, self.start), self.start)
+        end = Least(Coalesce(service.end_date, self.end), self.end)
+        days = days_between(end, start)
+        return service.join(template,
+            condition=(template.id == service.product)
             & (template.telecom_type == 'addon')
-            ).select(srv.subscriber.as_('subscriber'),
-            *[Sum(self._prorated_allowance(template, t, srv.days)
-                    ).as_(t) for t in ALLOWANCE_FIELDS],
-            group_by=[srv.subscriber])
+            ).select(Coalesce(Sum(self._prorated_allowance(template, type_,
+                        days)), 0),
+            where=(service.subscriber == subscriber)
+            & ((service.start_date == Null)
+                | (service.start_date < self.end))
+            & ((service.end_date == Null)
+                | (service.end_date > self.start))
+            & (days > 0))
 
     def _usage_totals(self, late):
         RunUsage = Pool().get('telecom.bill.run.usage')
@@ -414,19 +427,18 @@ class Rating:
         the cycle's add-ons; roaming and pre-rated usage never does"""
         seg = self._segments()
         totals = self._usage_totals(late=False)
-        addon = self._addon_allowances()
         template = self.template
         rows = totals.join(seg, condition=seg.period == totals.period
             ).join(template, condition=template.id == seg.plan
-            ).join(addon, 'LEFT', condition=addon.subscriber == seg.subscriber
             ).select(totals.account, totals.subscriber, seg.plan.as_('plan'),
             totals.kind, totals.type, totals.units, totals.count,
             totals.charge, seg.start_date, seg.end_date, seg.days,
             Literal(self.cycle_days).as_('cycle_days'),
             self._prorated_allowance(template, totals.type, seg.days
                 ).as_('allowance'),
-            Coalesce(Case(*[(totals.type == t, getattr(addon, t))
-                        for t in ALLOWANCE_FIELDS]), 0).as_('addon'))
+            Case((totals.kind == totals.type, self._addon_allowance(
+                        totals.subscriber, totals.type)),
+                else_=0).as_('addon'))
         self._usage_lines(rows, late=False)
 
     def _insert_late_lines(self):
