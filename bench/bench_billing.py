@@ -201,11 +201,14 @@ def undo_run(uri, database, cycle):
         'DELETE FROM telecom_bill_line WHERE bill IN '
         '(SELECT id FROM telecom_bill WHERE period_start = %(cycle)s)',
         'DELETE FROM telecom_bill WHERE period_start = %(cycle)s',
+        'DELETE FROM telecom_bill_run_usage WHERE run IN '
+        '(SELECT id FROM telecom_bill_run WHERE period_start = %(cycle)s)',
         'DELETE FROM telecom_bill_run WHERE period_start = %(cycle)s',
+        'DELETE FROM ir_queue WHERE name = %(queue)s',
         ]
     with pg_connect(uri, database, autocommit=False) as conn:
         for statement in statements:
-            conn.execute(statement, {'cycle': cycle})
+            conn.execute(statement, {'cycle': cycle, 'queue': 'default'})
         conn.commit()
     with pg_connect(uri, database) as conn:
         # back to the order the records were written in (by time), without
