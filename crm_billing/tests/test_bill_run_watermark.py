@@ -11,7 +11,7 @@ import unittest
 
 from trytond import backend
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, activate_module
+from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 from trytond.transaction import Transaction
 
 from crm_telecom.tests.tools import line_since, usage
@@ -23,7 +23,13 @@ class BillRunWatermarkTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        drop_db()
         activate_module('crm_billing')
+
+    @classmethod
+    def tearDownClass(cls):
+        # what it committed goes with the database
+        drop_db()
 
     def test_start_waits_for_writers(self):
         "The watermark is taken once the writers before it have committed"
