@@ -583,7 +583,8 @@ class UsageFile:
         "Insert the rows, set-based"
         Usage = Pool().get('telecom.usage')
         rows = self.rows
-        Usage.ensure_partitions(rows['start'])
+        months = sorted({dt.date(s.year, s.month, 1) for s in rows['start']})
+        Usage.ensure_partitions(months)
         Usage.lock_writing()
         writer = BulkWriter(Usage, WRITTEN + ['import_'])
         try:
@@ -593,8 +594,12 @@ class UsageFile:
             # another import wrote some of these records meanwhile
             raise UsageImportError(gettext(
                     'crm_billing.msg_usage_import_concurrent')) from exception
-        if writer.rows >= ANALYZE_ROWS:
-            writer.analyze()
+        if writer.rows >= ANALYZE_ROWS and backend.name == 'postgresql':
+            # the partitions written: ANALYZE of the table would sample
+            # every month it holds again
+            cursor = Transaction().connection.cursor()
+            for month in months:
+                cursor.execute('ANALYZE "%s"' % Usage.partition_name(month))
         self.imported = writer.rows
 
 
