@@ -422,7 +422,8 @@ class UsageImportTestCase(unittest.TestCase):
         def count(cursor, *args, **kwargs):
             executed.append(args[0])
             return execute(cursor, *args, **kwargs)
-        with patch.object(usage_file, 'NUMBER_BATCH', 2), \
+        with patch.dict(usage_file.NUMBER_BATCH,
+                    {'postgresql': 2, 'sqlite': 2}), \
                 patch.dict(usage_file.KEY_BATCH,
                     {'postgresql': 7, 'sqlite': 7}), \
                 patch.object(cursor_class, 'execute', count):
