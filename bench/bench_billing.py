@@ -17,8 +17,10 @@ database:
    its account and prints the differences;
 2. the usage CSV import (telecom.usage import_csv) in rows per second,
    against PostgreSQL COPY of the same file into an empty table with the
-   file's columns, and COPY followed by one INSERT ... SELECT into an empty
-   clone of telecom_usage.
+   file's columns, COPY followed by one INSERT ... SELECT into an empty
+   clone of telecom_usage, and COPY of the validated rows (what the import
+   writes) into an empty clone of telecom_usage, into the same clone with
+   the foreign keys of telecom_usage, and into telecom_usage itself.
 
 See bench/README.md for what each figure means.
 """
@@ -929,18 +931,56 @@ def _copy(cursor, sql, data):
             copy.write(view[i:i + (1 << 20)])
 
 
+# the columns the import writes, in the order of its COPY
+ROW_COLUMNS = ('subscriber, type, roaming, other_party, start, duration, '
+    'volume, units, charge, source_key, import_, create_uid, create_date')
+# what the import wrote against the validated rows: rows in one and not in
+# the other (create_date differs by construction)
+SAME_ROWS_SQL = """
+SELECT COUNT(*) FROM (
+    (SELECT subscriber, type, roaming, other_party, start, duration, volume,
+        units, charge, source_key, import_, create_uid FROM telecom_usage
+    WHERE source_key LIKE 'BENCH%%'
+    EXCEPT ALL
+    SELECT subscriber, type, roaming, other_party, start, duration, volume,
+        units, charge, source_key, import_, create_uid FROM usage_rows_clone)
+    UNION ALL
+    (SELECT subscriber, type, roaming, other_party, start, duration, volume,
+        units, charge, source_key, import_, create_uid FROM usage_rows_clone
+    EXCEPT ALL
+    SELECT subscriber, type, roaming, other_party, start, duration, volume,
+        units, charge, source_key, import_, create_uid FROM telecom_usage
+    WHERE source_key LIKE 'BENCH%%')) AS d
+"""
+
+
 def copy_baselines(uri, database, data, rows):
-    """COPY of the file into an empty table of its columns; then COPY into a
+    """COPY of the file into an empty table of its columns; COPY into a
     staging table and one INSERT ... SELECT into an empty clone of
-    telecom_usage (LIKE ... INCLUDING ALL: same columns, indexes and unique
-    source key; no foreign keys), ANALYZE as the import does for big files"""
+    telecom_usage (LIKE ... INCLUDING ALL: same columns, defaults, indexes
+    and unique source key; no foreign keys), ANALYZE as the import does for
+    big files; then COPY of the rows that INSERT wrote (the validated rows:
+    line resolved, units, source key, in key order, as the import writes
+    them) into an empty clone (kept as usage_rows_clone for the check of
+    the import, same_rows), into an empty clone with the foreign keys of
+    telecom_usage too, and into telecom_usage itself (rolled back: the
+    write the import makes, with the foreign keys, the partitions and the
+    usage already there)"""
     result = {}
     with pg_connect(uri, database) as conn:
-        for table in ['usage_file_copy', 'usage_file_staging', 'usage_clone']:
+        for table in ['usage_file_copy', 'usage_file_staging', 'usage_clone',
+                'usage_rows_clone', 'usage_rows_fk']:
             conn.execute('DROP TABLE IF EXISTS %s' % table)
         conn.execute(FILE_TABLE)
-        conn.execute('CREATE TABLE usage_clone '
-            '(LIKE telecom_usage INCLUDING ALL)')
+        for table in ['usage_clone', 'usage_rows_clone', 'usage_rows_fk']:
+            conn.execute('CREATE TABLE %s '
+                '(LIKE telecom_usage INCLUDING ALL)' % table)
+        foreign_keys = [d for d, in conn.execute(
+                'SELECT pg_get_constraintdef(oid) FROM pg_constraint '
+                "WHERE conrelid = 'telecom_usage'::regclass "
+                "AND contype = 'f' ORDER BY conname")]
+        for definition in foreign_keys:
+            conn.execute('ALTER TABLE usage_rows_fk ADD ' + definition)
     with pg_connect(uri, database, autocommit=False) as conn:
         cursor = conn.cursor()
         start = time.perf_counter()
@@ -969,10 +1009,54 @@ def copy_baselines(uri, database, data, rows):
             'seconds': seconds, 'rows_per_s': rows / seconds}
         log("COPY + INSERT ... SELECT into the clone: %d rows in %.2f s"
             % (inserted, seconds))
+
+        # the validated rows, as COPY text, made before the clock starts
+        validated = io.BytesIO()
+        with cursor.copy('COPY (SELECT %s FROM usage_clone '
+                'ORDER BY source_key) TO STDOUT' % ROW_COLUMNS) as copy:
+            for chunk in copy:
+                validated.write(chunk)
+        validated = validated.getvalue()
         cursor.execute('DROP TABLE usage_file_copy')
         cursor.execute('DROP TABLE usage_clone')
         conn.commit()
+        for name, table, end, what in [
+                ('copy_rows', 'usage_rows_clone', conn.commit,
+                    "into a clone"),
+                ('copy_rows_fk', 'usage_rows_fk', conn.commit,
+                    "into a clone with the foreign keys"),
+                ('copy_rows_usage', 'telecom_usage', conn.rollback,
+                    "into telecom_usage (rolled back)"),
+                ]:
+            start = time.perf_counter()
+            _copy(cursor, 'COPY %s (%s) FROM STDIN' % (table, ROW_COLUMNS),
+                validated)
+            loaded = cursor.rowcount
+            end()
+            seconds = time.perf_counter() - start
+            assert loaded == inserted, (table, loaded, inserted)
+            result[name] = {'rows': rows, 'inserted': loaded,
+                'seconds': seconds, 'rows_per_s': rows / seconds}
+            log("COPY of the validated rows %s: %d rows in %.2f s"
+                % (what, loaded, seconds))
+        result['copy_rows']['bytes'] = len(validated)
+        result['copy_rows_fk']['foreign_keys'] = foreign_keys
+        cursor.execute('DROP TABLE usage_rows_fk')
+        conn.commit()
+    with pg_connect(uri, database) as conn:
+        # the import finds the table as it was: no rolled-back rows
+        conn.execute('VACUUM telecom_usage')
     return result
+
+
+def same_rows(uri, database):
+    """Rows the import wrote that differ from the validated rows of the
+    baseline (0: the baseline wrote what the import writes); drops the
+    baseline's clone"""
+    with pg_connect(uri, database) as conn:
+        differ, = conn.execute(SAME_ROWS_SQL).fetchone()
+        conn.execute('DROP TABLE usage_rows_clone')
+    return differ
 
 
 def run_import(tryton, data):
@@ -999,12 +1083,20 @@ def bench_import(tryton, uri, args, end):
             format(args.import_rows, ','), len(data) // 2 ** 20, numbers))
     result = {'rows': args.import_rows, 'bytes': len(data),
         'numbers': numbers, 'days': days, 'first_day': end}
+    with tryton.transaction() as transaction:
+        # the month(s) of the file have their partitions before either side
+        # writes, as the daily cron makes them
+        tryton.Pool().get('telecom.usage').ensure_partitions(
+            [end, end + dt.timedelta(days=days - 1)])
+        transaction.commit()
     result.update(copy_baselines(uri, args.database, data, args.import_rows))
     result['import'] = run_import(tryton, data)
     result['import']['rows_per_s'] = args.import_rows / \
         result['import']['seconds']
     assert result['import']['imported'] == \
         result['copy_resolve']['inserted'], result
+    result['import']['rows_differing'] = same_rows(uri, args.database)
+    assert not result['import']['rows_differing'], result
     return result
 
 
@@ -1041,6 +1133,22 @@ def summary_rows(results):
                 "COPY of the file", imp['copy']['rows_per_s'],
                 imp['import']['rows_per_s'] / imp['copy']['rows_per_s'],
                 "import / COPY (1 = as fast as COPY)"))
+        for key, baseline, means in [
+                ('copy_rows', "COPY of the rows into a clone",
+                    "import / COPY of the validated rows into an empty "
+                    "clone of telecom_usage (indexes, unique key)"),
+                ('copy_rows_fk', "  same, with the foreign keys",
+                    "import / same, the clone with the foreign keys of "
+                    "telecom_usage"),
+                ('copy_rows_usage', "  same, into telecom_usage",
+                    "import / COPY of the validated rows into telecom_usage "
+                    "itself (rolled back)"),
+                ]:
+            rows.append(("usage import (rows/s)",
+                    imp['import']['rows_per_s'], baseline,
+                    imp[key]['rows_per_s'],
+                    imp['import']['rows_per_s'] / imp[key]['rows_per_s'],
+                    means))
         rows.append(("usage import (rows/s)", imp['import']['rows_per_s'],
                 "COPY + INSERT...SELECT", imp['copy_resolve']['rows_per_s'],
                 imp['import']['rows_per_s']

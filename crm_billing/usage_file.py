@@ -5,8 +5,13 @@ the user gets every problem at once (line, column, value, what is wrong)
 and a file with a problem imports nothing. What a row means depends on the
 format of the file (the parse_<format> methods of telecom.usage.import);
 this module holds what every format shares: the encodings, the header,
-the checks of single cells, the line in service on the day of a record,
-the source keys already imported and the bulk write."""
+the checks of the cells, the line in service on the day of a record, the
+source keys already imported and the bulk write.
+
+The rows are read by chunks (Cells) and checked column by column: each
+check runs over the cells of a column at once and looks at a cell alone
+only when it is not as files mostly write it; the checked rows are kept
+field by field (UsageFile.rows) down to the COPY."""
 import codecs
 import contextlib
 import csv
@@ -15,9 +20,8 @@ import gc
 import heapq
 import io
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from operator import attrgetter
+from itertools import compress, repeat
 
 from sql import Null
 
@@ -51,31 +55,26 @@ HEADER_UNIT = re.compile(r'\s*[(（\[【][^)）\]】]*[)）\]】]\s*$')
 CENT = Decimal('0.01')
 CHUNK = 1 << 20
 SHOWN = 20
-NUMBER_BATCH = 1000
-# keys are sent as one array parameter on PostgreSQL: bigger batches cost
-# nothing more and save round trips
-KEY_BATCH = {'postgresql': 10_000}
+# rows of a file checked at once, column by column
+ROWS = 10_000
+# numbers looked up per query. A file's numbers are a good part of the
+# number pool: PostgreSQL scans the pool and the lines once per batch, so a
+# batch of a thousand costs as much as one of ten thousand (91,000 numbers
+# of a pool of 110,000: 1.7 s by thousands, 0.27 s by ten thousands)
+NUMBER_BATCH = {'postgresql': 10_000}
+# keys looked up per query. PostgreSQL probes the unique index for each key
+# of a batch of a thousand; for ten thousand it plans a scan of the whole
+# table unless the table is far bigger (600,000 rows: 60 ms a batch,
+# against 8 ms to probe the same keys)
+KEY_BATCH = {'postgresql': 1000}
 # after a big import, the bill run and the next import must not be planned
 # on statistics of the table before it (autovacuum may come minutes later)
 ANALYZE_ROWS = 100_000
-
-
-@dataclass(slots=True)
-class UsageRow:
-    "A checked record of a file, as it is written"
-    line: int
-    number: str
-    type: str
-    start: dt.datetime
-    duration: int | None
-    volume: int | None
-    other_party: str | None
-    roaming: bool
-    charge: Decimal | None
-    units: int
-    source_key: str
-    # the line that had the number on the day of use (resolve_lines)
-    subscriber: int | None = None
+# the columns of telecom_usage a checked row fills, as written
+WRITTEN = ['subscriber', 'type', 'roaming', 'other_party', 'start',
+    'duration', 'volume', 'units', 'charge', 'source_key']
+# the fields of a checked row: those written and the line of the file
+FIELDS = ['line', 'number'] + WRITTEN
 
 
 class Problems:
@@ -153,7 +152,7 @@ def header_name(cell):
 def parse_start(value):
     "A start time like 2026-11-03 14:05:09 (or 2026/11/3 14:05), or None"
     if (len(value) == 19 and value[4] == '-' and value[7] == '-'
-            and value[10] in ' T'):
+            and value[10] in ' T' and value[13] == ':' and value[16] == ':'):
         try:
             return dt.datetime.fromisoformat(value)
         except ValueError:
@@ -169,118 +168,181 @@ def parse_start(value):
         return None
 
 
-class Record:
-    """The cells of one data row of a file, read column by column: each
-    reader returns the value or None and records the problem, naming the
-    column as the file's header names it"""
-    __slots__ = ('file', 'line', 'cells', 'ok')
+class Cells:
+    """Data rows of a file (at most ROWS of them) read column by column:
+    each reader checks the cells of a column and returns their values,
+    None for an empty or wrong cell; it records each problem under the
+    name the file's header gives the column, and the row as bad"""
+    __slots__ = ('file', 'lines', 'rows', 'bad', '_columns')
 
-    def __init__(self, file, line, cells):
+    def __init__(self, file, lines, rows):
         self.file = file
-        self.line = line
-        self.cells = cells
-        self.ok = True
+        self.lines = lines      # the line of each row in the file
+        self.rows = rows        # the cells of each row, as many as columns
+        self.bad = set()        # the rows with a problem
+        self._columns = None
 
-    def value(self, column):
-        "The cell as written ('' when the file has no such column)"
-        return self.cells[self.file.index.get(column, -1)]
+    def __len__(self):
+        return len(self.rows)
 
-    def problem(self, column, message, **params):
-        self.ok = False
-        self.file.problems.add(self.line, self.file.names[column],
-            self.value(column), message, **params)
+    def cells(self, column):
+        "The cells of the column as written ('' when the file has none)"
+        i = self.file.index.get(column)
+        if i is None:
+            return ('',) * len(self.rows)
+        if self._columns is None:
+            self._columns = list(zip(*self.rows))
+        return self._columns[i]
+
+    def problem(self, i, column, message, **params):
+        self.bad.add(i)
+        self.file.problems.add(self.lines[i], self.file.names[column],
+            self.cells(column)[i], message, **params)
+
+    def good(self):
+        "The rows without a problem"
+        bad = self.bad
+        return [i for i in range(len(self.rows)) if i not in bad]
 
     def text(self, column, required=None):
-        "The cell without its surrounding spaces, None when empty"
-        value = self.value(column).strip()
-        if not value and required:
-            self.problem(column, required)
-        return value or None
+        "The cells without their surrounding spaces, None when empty"
+        values = [c.strip() or None for c in self.cells(column)]
+        if required and None in values:
+            for i, value in enumerate(values):
+                if value is None:
+                    self.problem(i, column, required)
+        return values
 
     def number(self, column, international=False):
-        """An 11-digit mobile number, written with spaces or +86 or not;
+        """11-digit mobile numbers, written with spaces or +86 or not;
         international: also as E.164 without the plus (8613800138000)"""
-        value = self.value(column)
-        if len(value) == 11 and value.isdigit() and MSISDN.match(value):
-            return value
+        cells = self.cells(column)
+        match = MSISDN.match
+        # 11 digits, as files mostly write them, are taken as they are
+        values = [c if len(c) == 11 and match(c) else None for c in cells]
+        if None in values:
+            for i, value in enumerate(values):
+                if value is None:
+                    values[i] = self._number(i, column, cells[i],
+                        international)
+        return values
+
+    def _number(self, i, column, value, international):
         number = compact_msisdn(value)
         if international and len(number) == 13 and number.startswith('86'):
             number = number[2:]
         if not number:
-            self.problem(column, 'msg_usage_problem_required')
+            self.problem(i, column, 'msg_usage_problem_required')
         elif not MSISDN.match(number):
-            self.problem(column, 'msg_usage_problem_number_format')
+            self.problem(i, column, 'msg_usage_problem_number_format')
         else:
             return number
 
     def choice(self, column, choices, message):
-        "The value choices gives for the cell (in any case)"
-        value = self.value(column)
-        choice = choices.get(value) or choices.get(value.strip().lower())
-        if not choice:
-            self.problem(column, message if value.strip()
-                else 'msg_usage_problem_required')
-        return choice
+        "The values choices gives for the cells (in any case)"
+        cells = self.cells(column)
+        values = list(map(choices.get, cells))
+        if None in values:
+            for i, value in enumerate(values):
+                if value is None:
+                    value = cells[i].strip()
+                    values[i] = choices.get(value.lower())
+                    if not values[i]:
+                        self.problem(i, column, message if value
+                            else 'msg_usage_problem_required')
+        return values
 
     def flag(self, column):
         "Yes or no: 0/1, true/false, 是/否, Y/N; empty is no"
-        value = self.value(column)
-        flag = FLAGS.get(value)
-        if flag is None:
-            flag = FLAGS.get(value.strip().lower())
-            if flag is None:
-                self.problem(column, 'msg_usage_problem_roaming')
-        return flag
+        cells = self.cells(column)
+        values = list(map(FLAGS.get, cells))
+        if None in values:
+            for i, value in enumerate(values):
+                if value is None:
+                    values[i] = FLAGS.get(cells[i].strip().lower())
+                    if values[i] is None:
+                        self.problem(i, column, 'msg_usage_problem_roaming')
+        return values
 
     def start(self, column, parse=parse_start,
             message='msg_usage_problem_start'):
-        value = self.value(column)
-        start = parse(value)
-        if start is None:
-            self.problem(column, message if value.strip()
-                else 'msg_usage_problem_required')
-        return start
+        "The dates and times parse reads in the cells"
+        cells = self.cells(column)
+        values = list(map(parse, cells))
+        if None in values:
+            for i, value in enumerate(values):
+                if value is None:
+                    self.problem(i, column, message if cells[i].strip()
+                        else 'msg_usage_problem_required')
+        return values
 
-    def whole(self, column, required=None):
-        """A whole number, not negative; required names the problem of an
-        empty cell. A file without the column is told once, on its header,
+    def whole(self, column, required=None, where=None):
+        """Whole numbers, not negative; required names the problem of an
+        empty cell in the rows where says (a boolean per row; default:
+        every row). A file without the column is told once, on its header,
         if a row needs it."""
+        needed = (range(len(self.rows)) if where is None
+            else [i for i, w in enumerate(where) if w]) if required else ()
         if column not in self.file.index:
-            if required:
+            if needed:
                 self.file.needed.add(column)
-                self.ok = False
-            return None
-        value = self.value(column)
-        if not value:
-            if required:
-                self.problem(column, required)
-            return None
+                self.bad.update(needed)
+            return [None] * len(self.rows)
+        cells = self.cells(column)
+        try:
+            values = [int(c) if c else None for c in cells]
+            # int() takes a minus: told below, with the other problems
+            wrong = min(filter(None, values), default=0) < 0
+        except ValueError:
+            wrong = True
+        if wrong:
+            values = [self._whole(i, column, c) if c else None
+                for i, c in enumerate(cells)]
+        for i in needed:
+            if not cells[i]:
+                self.problem(i, column, required)
+        return values
+
+    def _whole(self, i, column, value):
         try:
             amount = int(value)
         except ValueError:
-            self.problem(column, 'msg_usage_problem_integer')
+            self.problem(i, column, 'msg_usage_problem_integer')
             return None
         if amount < 0:
-            self.problem(column, 'msg_usage_problem_negative')
+            self.problem(i, column, 'msg_usage_problem_negative')
             return None
         return amount
 
     def amount(self, column, required=None):
-        "An amount in yuan: zero or more, at most 2 decimals"
-        value = self.value(column).strip()
-        if not value:
-            if required:
-                self.problem(column, required)
-            return None
-        try:
-            amount = Decimal(value)
-            if (not amount.is_finite() or amount < 0
-                    or amount != amount.quantize(CENT)):
-                raise InvalidOperation
-        except InvalidOperation:
-            self.problem(column, 'msg_usage_problem_charge')
-            return None
-        return amount.quantize(CENT)
+        "Amounts in yuan: zero or more, at most 2 decimals"
+        cells = self.cells(column)
+        values = [None] * len(cells)
+        if not required and not any(cells):
+            return values
+        for i, value in enumerate(cells):
+            value = value.strip()
+            if not value:
+                if required:
+                    self.problem(i, column, required)
+                continue
+            try:
+                amount = Decimal(value)
+                if (not amount.is_finite() or amount < 0
+                        or amount != amount.quantize(CENT)):
+                    raise InvalidOperation
+            except InvalidOperation:
+                self.problem(i, column, 'msg_usage_problem_charge')
+                continue
+            values[i] = amount.quantize(CENT)
+        return values
+
+
+def started_units(types, durations, volumes):
+    """What rating counts of each record: started minutes, one per
+    message, KB"""
+    return [-(-d // 60) if t == 'voice' else 1 if t == 'sms' else v
+        for t, d, v in zip(types, durations, volumes)]
 
 
 class UsageFile:
@@ -292,7 +354,8 @@ class UsageFile:
         self.encoding = detect_encoding(self.data)
         self.problems = Problems()
         self.header_ok = False
-        self.rows = []          # UsageRow to write
+        # the checked rows to write, field by field (FIELDS)
+        self.rows = {f: [] for f in FIELDS}
         self.unchecked = []     # (line, number, start) of rows with problems
         self.keys = set()
         self.total = 0
@@ -302,16 +365,18 @@ class UsageFile:
         self.index = {}
         self.names = {}
         self.needed = set()
+        self.chunk_rows = ROWS
 
     @property
     def skipped(self):
         "Records already imported, or repeated in the file"
         return self.repeated + self.existing
 
-    def records(self, columns, required):
-        """A Record per data row of the file under its header; columns:
-        {column: accepted header names}, required: the columns the header
-        must have. Problems of the header or of the CSV end the rows."""
+    def chunks(self, columns, required):
+        """The data rows of the file under its header, as Cells of at most
+        chunk_rows rows; columns: {column: accepted header names},
+        required: the columns the header must have. Problems of the
+        header or of the CSV end the rows."""
         problems = self.problems
         reader = csv.reader(io.TextIOWrapper(io.BytesIO(self.data),
                 encoding=self.encoding, newline=''))
@@ -349,13 +414,16 @@ class UsageFile:
         for column, names in columns.items():
             self.names.setdefault(column, names[0])
         problems.columns = {self.names[c]: i for c, i in self.index.items()}
+        size = self.chunk_rows
+        lines, rows = [], []
+        total = 0
         try:
             for cells in reader:
                 count = len(cells)
                 if count != width:
                     if not any(c.strip() for c in cells):
                         continue   # blank line
-                    self.total += 1
+                    total += 1
                     if count > width and any(
                             c.strip() for c in cells[width:]):
                         problems.add(reader.line_num, None, '',
@@ -364,14 +432,24 @@ class UsageFile:
                         continue
                     cells = (cells + [''] * width)[:width]
                 else:
-                    self.total += 1
-                # absent columns read this last, empty cell
-                cells.append('')
-                yield Record(self, reader.line_num, cells)
+                    total += 1
+                lines.append(reader.line_num)
+                rows.append(cells)
+                if len(rows) == size:
+                    self.total = total
+                    yield Cells(self, lines, rows)
+                    lines, rows = [], []
         except csv.Error as exception:
             problems.add(reader.line_num, None, '',
                 'msg_usage_problem_csv', error=str(exception))
+            self.total = total
+            if rows:
+                # the rows before are checked all the same
+                yield Cells(self, lines, rows)
             return
+        self.total = total
+        if rows:
+            yield Cells(self, lines, rows)
         # a file with calls needs the duration column, one with data
         # the volume column: said once rather than on every row
         for column in sorted(self.needed):
@@ -379,34 +457,60 @@ class UsageFile:
                 'msg_usage_problem_column_missing',
                 column=' / '.join(columns[column]))
 
-    def add(self, row):
-        "A checked row to write, unless its key came earlier in the file"
-        if row.source_key in self.keys:
-            self.repeated += 1
+    def add(self, cells, number, type_, start, duration, volume,
+            other_party, roaming, charge, source_key):
+        """The checked rows of cells, given as a list of values per field
+        (one per row; those of the rows with a problem are ignored), but
+        the rows whose key came earlier in the file"""
+        keep = bytearray(b'\x01') * len(cells)
+        for i in cells.bad:
+            keep[i] = 0
+            # a row with problems: still tell whether its number is known
+            if number[i] is not None:
+                self.unchecked.append((cells.lines[i], number[i], start[i]))
+        keys = self.keys
+        if (not keys.isdisjoint(source_key)
+                or len(set(source_key)) != len(source_key)):
+            # some keys came earlier, or twice in these rows
+            for i, key in enumerate(source_key):
+                if keep[i]:
+                    if key in keys:
+                        keep[i] = 0
+                        self.repeated += 1
+                    else:
+                        keys.add(key)
         else:
-            self.keys.add(row.source_key)
-            self.rows.append(row)
+            keys.update(compress(source_key, keep))
+        rows = self.rows
+        for field, values in [('line', cells.lines), ('number', number),
+                ('type', type_), ('start', start), ('duration', duration),
+                ('volume', volume), ('other_party', other_party),
+                ('roaming', roaming), ('charge', charge),
+                ('source_key', source_key)]:
+            rows[field].extend(compress(values, keep))
+        rows['units'].extend(started_units(compress(type_, keep),
+                compress(duration, keep), compress(volume, keep)))
 
-    def check_number(self, record, number, start):
-        "A row with problems: still tell whether its number is known"
-        if number is not None:
-            self.unchecked.append((record.line, number, start))
+    def _keep(self, keep):
+        "Only the rows to write where keep (a boolean per row) is true"
+        for field, values in self.rows.items():
+            self.rows[field] = list(compress(values, keep))
 
     def resolve_lines(self):
         """The line (subscriber) of each row's number in service on the
-        day of use, one query per NUMBER_BATCH distinct numbers"""
+        day of use, one query per batch of distinct numbers (NUMBER_BATCH)"""
         pool = Pool()
         Number = pool.get('telecom.number')
         Subscriber = pool.get('telecom.subscriber')
         number = Number.__table__()
         subscriber = Subscriber.__table__()
         cursor = Transaction().connection.cursor()
-        rows = [(r.line, r.number, r.start, r) for r in self.rows]
-        rows.extend((line, n, start, None)
-            for line, n, start in self.unchecked)
-        lines = {}   # number -> [(activation, termination, subscriber)]
-        for batch in grouped_slice(sorted({r[1] for r in rows}),
-                NUMBER_BATCH):
+        rows = self.rows
+        numbers = set(rows['number'])
+        numbers.update(n for _, n, _ in self.unchecked)
+        services = {}   # number -> [(activation, termination, subscriber)]
+        for batch in grouped_slice(sorted(numbers),
+                NUMBER_BATCH.get(backend.name, 1000)):
             _lookup(cursor, number.join(subscriber, 'LEFT',
                     condition=(subscriber.number == number.id)
                     & (subscriber.activation_date != Null)
@@ -414,31 +518,48 @@ class UsageFile:
                     subscriber.termination_date, subscriber.id,
                     where=SQL_OPERATORS['in'](number.number, list(batch))))
             for msisdn, activation, termination, sub_id in cursor:
-                periods = lines.setdefault(msisdn, [])
+                periods = services.setdefault(msisdn, [])
                 if sub_id is not None:
                     periods.append((activation, termination, sub_id))
-        for periods in lines.values():
+        for periods in services.values():
             # the latest activation wins on a day a number changed hands
             periods.sort(reverse=True)
         add = self.problems.add
         name = self.names['number']
-        for line, msisdn, start, row in rows:
-            periods = lines.get(msisdn)
+
+        def in_service(line, msisdn, start):
+            "The line of the number on the day of start, or None (told)"
+            periods = services.get(msisdn)
             if periods is None:
                 add(line, name, msisdn, 'msg_usage_problem_number_unknown')
-                continue
+                return None
             if start is None:
-                continue
+                return None
             day = start.date()
             for activation, termination, sub_id in periods:
                 if activation <= day and (
                         termination is None or termination >= day):
-                    if row is not None:
-                        row.subscriber = sub_id
-                    break
-            else:
-                add(line, name, msisdn, 'msg_usage_problem_not_in_service',
-                    date=day.isoformat())
+                    return sub_id
+            add(line, name, msisdn, 'msg_usage_problem_not_in_service',
+                date=day.isoformat())
+
+        starts = rows['start']
+        subscribers = []
+        if starts:
+            # a number that had one line, in service on every day of the
+            # file, has that line on the day of each of its rows
+            first, last = min(starts).date(), max(starts).date()
+            always = {n: p[0][2] for n, p in services.items()
+                if len(p) == 1 and p[0][0] <= first
+                and (p[0][1] is None or p[0][1] >= last)}
+            subscribers = list(map(always.get, rows['number']))
+            for i, sub_id in enumerate(subscribers):
+                if sub_id is None:
+                    subscribers[i] = in_service(rows['line'][i],
+                        rows['number'][i], starts[i])
+        rows['subscriber'] = subscribers
+        for line, msisdn, start in self.unchecked:
+            in_service(line, msisdn, start)
 
     def drop_existing(self):
         "Rows whose source key is already in the database are skipped"
@@ -447,37 +568,43 @@ class UsageFile:
         cursor = Transaction().connection.cursor()
         # in key order, the lookups and then the inserts into the unique
         # index of the keys touch neighbouring pages instead of random ones
-        self.rows.sort(key=attrgetter('source_key'))
+        keys = self.rows['source_key']
+        if keys != sorted(keys):
+            order = sorted(range(len(keys)), key=keys.__getitem__)
+            for field, values in self.rows.items():
+                self.rows[field] = [values[i] for i in order]
+            keys = self.rows['source_key']
         existing = set()
-        for batch in grouped_slice([r.source_key for r in self.rows],
-                KEY_BATCH.get(backend.name, 1000)):
+        for batch in grouped_slice(keys, KEY_BATCH.get(backend.name, 1000)):
             _lookup(cursor, usage.select(usage.source_key,
                     where=SQL_OPERATORS['in'](usage.source_key,
                         list(batch))))
             existing.update(k for k, in cursor)
         if existing:
-            self.rows = [r for r in self.rows
-                if r.source_key not in existing]
+            self._keep([k not in existing for k in keys])
             self.existing = len(existing)
 
     def write(self, import_id=None):
         "Insert the rows, set-based"
         Usage = Pool().get('telecom.usage')
-        Usage.ensure_partitions(r.start for r in self.rows)
+        rows = self.rows
+        months = sorted({dt.date(s.year, s.month, 1) for s in rows['start']})
+        Usage.ensure_partitions(months)
         Usage.lock_writing()
-        writer = BulkWriter(Usage, ['subscriber', 'type', 'roaming',
-                'other_party', 'start', 'duration', 'volume', 'units',
-                'charge', 'source_key', 'import_'])
+        writer = BulkWriter(Usage, WRITTEN + ['import_'])
         try:
-            writer.write([(r.subscriber, r.type, r.roaming, r.other_party,
-                        r.start, r.duration, r.volume, r.units, r.charge,
-                        r.source_key, import_id) for r in self.rows])
+            writer.write(list(zip(*(rows[f] for f in WRITTEN),
+                        repeat(import_id))))
         except backend.DatabaseIntegrityError as exception:
             # another import wrote some of these records meanwhile
             raise UsageImportError(gettext(
                     'crm_billing.msg_usage_import_concurrent')) from exception
-        if writer.rows >= ANALYZE_ROWS:
-            writer.analyze()
+        if writer.rows >= ANALYZE_ROWS and backend.name == 'postgresql':
+            # the partitions written: ANALYZE of the table would sample
+            # every month it holds again
+            cursor = Transaction().connection.cursor()
+            for month in months:
+                cursor.execute('ANALYZE "%s"' % Usage.partition_name(month))
         self.imported = writer.rows
 
 

@@ -7,10 +7,12 @@ written every PROGRESS_ROWS rows in a short transaction of their own, so
 the form shows them while the import runs), then writes the usage and the
 outcome in one transaction (done), or records the problems (failed) and
 writes nothing; the user who pressed Import is notified either way. Each
-format has its parse_<format> method, which turns the rows of a file into
-UsageRow records (a module adds a format by extending the selection and
-adding its method). Whatever the format, the import is all or nothing:
-every problem is listed (line, field, value) and nothing is written.
+format has its parse_<format> method, which reads the rows of a file by
+chunks (UsageFile.chunks), checks them column by column (the readers of
+Cells) and hands the values to UsageFile.add (a module adds a format by
+extending the selection and adding its method). Whatever the format, the
+import is all or nothing: every problem is listed (line, field, value) and
+nothing is written.
 Each record has a source key (its record id, or a hash of its fields):
 keys already in the database or repeated in the file are skipped, so
 importing a file twice adds nothing the second time."""
@@ -29,7 +31,7 @@ from crm_telecom.sql_tools import clear_cache
 from crm_telecom.workflow import BulkWorkflow
 
 from .exceptions import UsageImportError
-from .usage_file import ENCODINGS, UsageFile, UsageRow, no_gc, parse_start
+from .usage_file import ENCODINGS, UsageFile, no_gc, parse_start
 
 # rows read between two writes of the progress of a running import
 PROGRESS_ROWS = 20_000
@@ -79,15 +81,6 @@ PARTNER_SERVICES = {
     }
 
 
-def started_units(type_, duration, volume):
-    "What rating counts: started minutes, one per message, KB"
-    if type_ == 'voice':
-        return -(-duration // 60)
-    if type_ == 'sms':
-        return 1
-    return volume
-
-
 def parse_compact_start(value):
     "A start time like 20261103140509 (or as a switch writes it), or None"
     value = value.strip()
@@ -101,24 +94,25 @@ def parse_compact_start(value):
 
 class ProgressFile(UsageFile):
     """A usage file that calls report(rows read) every step rows read
-    (whatever the format: its parse method reads through records)"""
+    (whatever the format: its parse method reads through chunks)"""
 
     def __init__(self, data, report=None, step=None):
         super().__init__(data)
         self.report = report
         self.step = step or PROGRESS_ROWS
+        self.chunk_rows = min(self.chunk_rows, self.step)
 
-    def records(self, columns, required):
-        records = super().records(columns, required)
+    def chunks(self, columns, required):
+        chunks = super().chunks(columns, required)
         if self.report is None:
-            yield from records
+            yield from chunks
             return
         next_report = self.step
-        for record in records:
+        for cells in chunks:
             if self.total >= next_report:
                 self.report(self.total)
-                next_report += self.step
-            yield record
+                next_report = (self.total // self.step + 1) * self.step
+            yield cells
 
 
 def count_lines(data):
@@ -424,68 +418,65 @@ class UsageImport(BulkWorkflow, ModelSQL, ModelView):
         """A switch's CSV: number, type, start, duration (s), volume (KB),
         other party, roaming flag, pre-rated charge and the switch's record
         id, in any order, headers in Chinese or English"""
-        add, check_number = file.add, file.check_number
         sha1 = hashlib.sha1
-        for record in file.records(SWITCH_COLUMNS, SWITCH_REQUIRED):
-            number = record.number('number')
-            type_ = record.choice('type', SWITCH_TYPES,
+        for cells in file.chunks(SWITCH_COLUMNS, SWITCH_REQUIRED):
+            number = cells.number('number')
+            type_ = cells.choice('type', SWITCH_TYPES,
                 'msg_usage_problem_type')
-            start = record.start('start')
-            duration = record.whole('duration', required=(
-                    'msg_usage_problem_duration_required'
-                    if type_ == 'voice' else None))
-            volume = record.whole('volume', required=(
-                    'msg_usage_problem_volume_required'
-                    if type_ == 'data' else None))
-            roaming = record.flag('roaming')
-            charge = record.amount('charge')
-            other = record.text('other_party')
-            if not record.ok:
-                check_number(record, number, start)
-                continue
-            key = record.text('record_id') or sha1(
-                ('%s|%s|%s|%s|%s|%s|%d' % (number, type_,
-                        start.isoformat(' '),
-                        '' if duration is None else duration,
-                        '' if volume is None else volume,
-                        other or '', roaming)).encode()).hexdigest()
-            add(UsageRow(record.line, number, type_, start, duration, volume,
-                    other, roaming, charge,
-                    started_units(type_, duration, volume), key))
+            start = cells.start('start')
+            duration = cells.whole('duration',
+                'msg_usage_problem_duration_required',
+                where=[t == 'voice' for t in type_])
+            volume = cells.whole('volume',
+                'msg_usage_problem_volume_required',
+                where=[t == 'data' for t in type_])
+            roaming = cells.flag('roaming')
+            charge = cells.amount('charge')
+            other = cells.text('other_party')
+            key = cells.text('record_id')
+            if None in key:
+                # no record id: the key is a hash of the record
+                for i in cells.good():
+                    if key[i] is None:
+                        key[i] = sha1(('%s|%s|%s|%s|%s|%s|%d' % (number[i],
+                                    type_[i], start[i].isoformat(' '),
+                                    '' if duration[i] is None
+                                    else duration[i],
+                                    '' if volume[i] is None else volume[i],
+                                    other[i] or '', roaming[i])
+                                ).encode()).hexdigest()
+            file.add(cells, number, type_, start, duration, volume, other,
+                roaming, charge, key)
 
     def parse_partner(self, file):
         """A partner network's CSV of roaming usage it rated: partner code,
-        its record id, number (MSISDN, 86 first or not), service (MOC, MTC, SMS, GPRS), start
-        (20261103140509), duration (s), bytes, other party, charge (yuan).
-        Every record is roaming and keeps the partner's charge."""
-        add, check_number = file.add, file.check_number
-        for record in file.records(PARTNER_COLUMNS, PARTNER_REQUIRED):
-            partner = record.text('partner',
+        its record id, number (MSISDN, 86 first or not), service (MOC, MTC,
+        SMS, GPRS), start (20261103140509), duration (s), bytes, other
+        party, charge (yuan). Every record is roaming and keeps the
+        partner's charge."""
+        for cells in file.chunks(PARTNER_COLUMNS, PARTNER_REQUIRED):
+            partner = cells.text('partner',
                 required='msg_usage_problem_required')
-            record_id = record.text('record_id',
+            record_id = cells.text('record_id',
                 required='msg_usage_problem_required')
-            number = record.number('number', international=True)
-            type_ = record.choice('service', PARTNER_SERVICES,
+            number = cells.number('number', international=True)
+            type_ = cells.choice('service', PARTNER_SERVICES,
                 'msg_usage_problem_service')
-            start = record.start('start', parse=parse_compact_start,
+            start = cells.start('start', parse=parse_compact_start,
                 message='msg_usage_problem_compact_start')
-            duration = record.whole('duration', required=(
-                    'msg_usage_problem_duration_required'
-                    if type_ == 'voice' else None))
-            size = record.whole('bytes', required=(
-                    'msg_usage_problem_bytes_required'
-                    if type_ == 'data' else None))
-            charge = record.amount('charge',
+            duration = cells.whole('duration',
+                'msg_usage_problem_duration_required',
+                where=[t == 'voice' for t in type_])
+            size = cells.whole('bytes', 'msg_usage_problem_bytes_required',
+                where=[t == 'data' for t in type_])
+            charge = cells.amount('charge',
                 required='msg_usage_problem_charge_required')
-            other = record.text('other_party')
-            if not record.ok:
-                check_number(record, number, start)
-                continue
-            volume = -(-size // 1024) if size is not None else None
-            add(UsageRow(record.line, number, type_, start, duration, volume,
-                    other, True, charge,
-                    started_units(type_, duration, volume),
-                    '%s/%s' % (partner, record_id)))
+            other = cells.text('other_party')
+            # bytes are kept as started KB
+            volume = [-(-s // 1024) if s is not None else None for s in size]
+            file.add(cells, number, type_, start, duration, volume, other,
+                [True] * len(cells), charge,
+                ['%s/%s' % k for k in zip(partner, record_id)])
 
 
 class UsageImportFileStart(ModelView):

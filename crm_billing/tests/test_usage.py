@@ -317,6 +317,65 @@ class UsageImportTestCase(unittest.TestCase):
                     columns=COLUMNS)), (5, 5))
         self.assertEqual(Usage.search_count([]), 305)
 
+    @with_transaction()
+    def test_chunks(self):
+        """A file is checked by chunks of rows: the same records, skips and
+        problems whatever the size of the chunks"""
+        from crm_billing import usage_file
+        Usage = Pool().get('telecom.usage')
+        self.line()
+        rows = list(generate_rows(['13800138000'], dt.date(2026, 11, 1),
+                dt.date(2026, 11, 30), 20, seed=6, record_ids=False))
+        # repeated after the first rows, in another order
+        good = csv_bytes(rows + rows[9:3:-1], columns=COLUMNS)
+        bad = [dict(r) for r in rows]
+        bad[2]['duration'] = 'x'
+        bad[2]['type'] = 'voice'
+        bad[5]['number'] = '123'
+        bad[9]['type'] = 'fax'
+        bad[12]['number'] = '13700137000'
+        bad[12]['roaming'] = 'maybe'
+        bad = csv_bytes(bad, columns=COLUMNS)
+        outcomes = []
+        for size in [usage_file.ROWS, 4, 1]:
+            with self.subTest(size=size), \
+                    patch.object(usage_file, 'ROWS', size):
+                part = Usage.import_csv(csv_bytes(rows[5:12],
+                        columns=COLUMNS))
+                whole = Usage.import_csv(good)
+                keys = sorted(u.source_key for u in Usage.search([]))
+                with self.assertRaises(UsageImportError) as cm:
+                    Usage.import_csv(bad)
+                outcomes.append((part, whole, keys, cm.exception.message))
+                Usage.delete(Usage.search([]))
+        part, whole, keys, message = outcomes[0]
+        self.assertEqual((part, whole, len(keys)), ((7, 0), (13, 13), 20))
+        self.assertIn('5 problems', message)
+        for expected in ['Line 4, field "duration", value "x"',
+                'Line 7, field "number", value "123"',
+                'Line 11, field "type", value "fax"',
+                'Line 14, field "number", value "13700137000": unknown',
+                'Line 14, field "roaming", value "maybe"']:
+            self.assertIn(expected, message)
+        self.assertEqual(outcomes[1:], outcomes[:1] * 2)
+
+    @with_transaction()
+    def test_csv_error(self):
+        "A file that stops being CSV: the rows before are checked too"
+        Usage = Pool().get('telecom.usage')
+        self.line()
+        data = ('number,type,start,duration\n'
+            '13800138000,voice,2026-11-03 10:00:00,x\n'
+            '13800138000,voice,2026-11-03 10:01:00,60\n'
+            '13800138000,voice,"%s",60\n' % ('9' * 200_000)).encode()
+        with self.assertRaises(UsageImportError) as cm:
+            Usage.import_csv(data)
+        message = cm.exception.message
+        self.assertIn('2 problems', message)
+        self.assertIn('Line 2, field "duration", value "x"', message)
+        self.assertIn('Line 4: the file cannot be read as CSV', message)
+        self.assertEqual(Usage.search_count([]), 0)
+
     # --- line of the day --------------------------------------------------
 
     @with_transaction()
@@ -363,7 +422,8 @@ class UsageImportTestCase(unittest.TestCase):
         def count(cursor, *args, **kwargs):
             executed.append(args[0])
             return execute(cursor, *args, **kwargs)
-        with patch.object(usage_file, 'NUMBER_BATCH', 2), \
+        with patch.dict(usage_file.NUMBER_BATCH,
+                    {'postgresql': 2, 'sqlite': 2}), \
                 patch.dict(usage_file.KEY_BATCH,
                     {'postgresql': 7, 'sqlite': 7}), \
                 patch.object(cursor_class, 'execute', count):
