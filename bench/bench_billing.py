@@ -699,7 +699,7 @@ def start_with_workers(BillRun, transaction, uri, args, config_file):
         config.write(fp)
     worker = subprocess.Popen([str(ROOT / '.venv' / 'bin' / 'trytond-worker'),
             '-c', worker_config, '-d', args.database,
-            '-n', str(args.workers), '-t', '1'], env=env,
+            '-n', str(args.workers), '-t', '1', '-v'], env=env,
         start_new_session=True)
     try:
         time.sleep(WORKER_WARMUP)

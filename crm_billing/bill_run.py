@@ -10,7 +10,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
-from crm_telecom.sql_tools import clear_cache
+from crm_telecom.sql_tools import analyze, clear_cache
 
 from .exceptions import BillingError
 from .rating import Rating
@@ -185,6 +185,7 @@ class BillRun(Workflow, ModelSQL, ModelView):
     def _dispatch(cls, runs):
         """A queue task per slice of BATCH_SIZE accounts still to bill
         (first and last account id): the workers take them in any order"""
+        Queue = Pool().get('ir.queue')
         cursor = Transaction().connection.cursor()
         for run in runs:
             account, where = run._accounts_query()
@@ -196,6 +197,11 @@ class BillRun(Workflow, ModelSQL, ModelView):
             for i in range(0, len(ids), BATCH_SIZE):
                 slice_ = ids[i:i + BATCH_SIZE]
                 cls.__queue__.bill_slice([run], slice_[0], slice_[-1])
+            # statistics that do not count these tasks waiting (a queue
+            # analysed empty, or full of finished tasks) can make the
+            # workers' pull mark every waiting task taken at once, and run
+            # one
+            analyze(Queue)
 
     @classmethod
     def bill_slice(cls, runs, first, last):

@@ -55,4 +55,11 @@ def analyze_if_empty(Model, rows):
         (Model._table,))
     estimate, = cursor.fetchone()
     if estimate < rows:
-        cursor.execute('ANALYZE "%s"' % Model._table)
+        analyze(Model)
+
+
+def analyze(Model):
+    "PostgreSQL: fresh planner statistics of a table, in this transaction"
+    if backend.name == 'postgresql':
+        Transaction().connection.cursor().execute(
+            'ANALYZE "%s"' % Model._table)
