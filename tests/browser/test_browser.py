@@ -1032,7 +1032,7 @@ def walk_callcentre(walk):
 
     # the usage records below, as the agent scrolls down to them
     usage_list = [p for p in dialog.find_elements('css selector',
-            '.form-one2many') if p.is_displayed()][-1]
+            '.form-one2many, .form-many2many') if p.is_displayed()][-1]
 
     def usage_shown(walk, width):
         assert any(driver.execute_script(IN_DIALOG_VIEW, row)
