@@ -1237,6 +1237,14 @@ def walk_activation(walk):
         field.clear()
         field.send_keys(text + Keys.TAB)
         wait_idle(driver)
+        # the field's on_change may redraw the form and give the focus
+        # back to it: the next keys would land there
+        wait_for(driver, lambda d: d.execute_script(
+                'return document.activeElement !== arguments[0]', field_input(
+                    dialog, name)), 10, 'the focus leaving %s' % name)
+        wait_idle(driver)
+        value = field_input(dialog, name).get_attribute('value')
+        assert value == text, '%s reads %r, not %r' % (name, value, text)
 
     typed('identity_code', resident_id)
     typed('name', '林晓')
