@@ -293,6 +293,17 @@ class Rating:
         self._insert_lines(Union(self._plan_fees(), self._service_fees(),
                 all_=True).select())
 
+    def _service_in_cycle(self, service):
+        """A service's days clipped to the cycle, and whether it overlaps
+        it: (start, end, condition), as SQL"""
+        start = Greatest(Coalesce(service.start_date, self.start), self.start)
+        end = Least(Coalesce(service.end_date, self.end), self.end)
+        overlaps = (((service.start_date == Null)
+                | (service.start_date < self.end))
+            & ((service.end_date == Null)
+                | (service.end_date > self.start)))
+        return start, end, overlaps
+
     def _services(self):
         """Services of the batch's lines that have a plan in the cycle,
         clipped to it: (account, subscriber, product, start_date,
@@ -301,20 +312,14 @@ class Rating:
         subscriber = pool.get('telecom.subscriber').__table__()
         service = pool.get('telecom.subscriber.service').__table__()
         period = pool.get('telecom.subscriber.plan').__table__()
+        start, end, overlaps = self._service_in_cycle(service)
         clipped = service.join(subscriber,
             condition=service.subscriber == subscriber.id
             ).select(subscriber.account.as_('account'),
             service.subscriber.as_('subscriber'),
             service.product.as_('product'),
-            Greatest(Coalesce(service.start_date, self.start), self.start
-                ).as_('start_date'),
-            Least(Coalesce(service.end_date, self.end), self.end
-                ).as_('end_date'),
-            where=self._in_lines(service.subscriber)
-            & ((service.start_date == Null)
-                | (service.start_date < self.end))
-            & ((service.end_date == Null)
-                | (service.end_date > self.start))
+            start.as_('start_date'), end.as_('end_date'),
+            where=self._in_lines(service.subscriber) & overlaps
             & Exists(period.select(period.id,
                     where=(period.subscriber == service.subscriber)
                     & self._in_cycle(period))))
@@ -355,19 +360,14 @@ class Rating:
         pool = Pool()
         service = pool.get('telecom.subscriber.service').__table__()
         template = pool.get('product.template').__table__()
-        start = Greatest(Coalesce(service.start_date, self.start), self.start)
-        end = Least(Coalesce(service.end_date, self.end), self.end)
+        start, end, overlaps = self._service_in_cycle(service)
         days = days_between(end, start)
         return service.join(template,
             condition=(template.id == service.product)
             & (template.telecom_type == 'addon')
             ).select(Coalesce(Sum(self._prorated_allowance(template, type_,
                         days)), 0),
-            where=(service.subscriber == subscriber)
-            & ((service.start_date == Null)
-                | (service.start_date < self.end))
-            & ((service.end_date == Null)
-                | (service.end_date > self.start))
+            where=(service.subscriber == subscriber) & overlaps
             & (days > 0))
 
     def _usage_totals(self, late):

@@ -389,8 +389,7 @@ class Usage(ModelSQL, ModelView):
 
     @classmethod
     def create(cls, vlist):
-        cls.ensure_partitions(_datetime(v.get('start')) for v in vlist)
-        cls.lock_writing()
+        cls.before_writing(_datetime(v.get('start')) for v in vlist)
         return super().create(vlist)
 
     @classmethod
@@ -462,8 +461,11 @@ class Usage(ModelSQL, ModelView):
         return [('bill_line', '!=' if billed else '=', None)]
 
     @classmethod
-    def lock_writing(cls):
-        "Writers of usage call this first: a bill run fixing its last record"
+    def before_writing(cls, dates):
+        """Writers of new usage call this first with the dates they write:
+        the months get their partitions, and the writer takes the lock a bill
+        run fixing its last record waits on"""
+        cls.ensure_partitions(dates)
         if backend.name == 'postgresql':
             Transaction().connection.cursor().execute(
                 'SELECT pg_advisory_xact_lock_shared(%s)', (WRITE_LOCK,))
@@ -472,7 +474,7 @@ class Usage(ModelSQL, ModelView):
     def last_written(cls):
         """Id of the last usage record written: every record up to it is
         committed and every later one gets a greater id, since the writers
-        wait for the caller's commit (lock_writing)"""
+        wait for the caller's commit (before_writing)"""
         cursor = Transaction().connection.cursor()
         if backend.name == 'postgresql':
             cursor.execute('SELECT pg_advisory_xact_lock(%s)', (WRITE_LOCK,))

@@ -589,8 +589,7 @@ class UsageFile:
         Usage = Pool().get('telecom.usage')
         rows = self.rows
         months = sorted({dt.date(s.year, s.month, 1) for s in rows['start']})
-        Usage.ensure_partitions(months)
-        Usage.lock_writing()
+        Usage.before_writing(months)
         writer = BulkWriter(Usage, WRITTEN + ['import_'])
         try:
             writer.write(list(zip(*(rows[f] for f in WRITTEN),

@@ -396,8 +396,7 @@ def generate_usage(count, period_start, seed=1, progress=None):
     # the same records, which their keys then refuse to write twice
     key = 'G%s-%s-%%d' % (seed, period_start.strftime('%Y%m'))
     # the month(s) of the cycle have their partitions (PostgreSQL)
-    Usage.ensure_partitions([period_start, end - dt.timedelta(days=1)])
-    Usage.lock_writing()
+    Usage.before_writing([period_start, end - dt.timedelta(days=1)])
     usage = BulkWriter(Usage, ['subscriber', 'type', 'roaming',
             'other_party', 'start', 'duration', 'volume', 'units', 'charge',
             'source_key'])
