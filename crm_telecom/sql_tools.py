@@ -1,5 +1,5 @@
 "Helpers for the set-based SQL paths (bill run, imports, balances)"
-from sql import Literal
+from sql import Literal, Select, Values
 from sql.functions import Function
 
 from trytond import backend
@@ -41,6 +41,38 @@ def day_after(date):
     if backend.name == 'sqlite':
         return _SQLiteDate(date, Literal('+1 day'))
     return date + Literal(1)
+
+
+class _Unnest(Function):
+    __slots__ = ()
+    _function = 'UNNEST'
+
+
+def id_table(rows):
+    """A table of rows of ids (column1, column2, ...), as SQL to join: on
+    PostgreSQL one array parameter per column, unnested (thousands of
+    VALUES parameters cost the client more to send than the statement
+    costs the server); VALUES elsewhere"""
+    if backend.name != 'postgresql':
+        return Values([list(r) for r in rows])
+    columns = list(zip(*rows)) if rows else [[]]
+    return Select([_Unnest(Literal(list(c)).cast('INTEGER[]')
+                ).as_('column%s' % (i + 1)) for i, c in enumerate(columns)])
+
+
+def day_of(timestamp):
+    "The date of a timestamp, as SQL"
+    if backend.name == 'sqlite':
+        return _SQLiteDate(timestamp)
+    return timestamp.cast('DATE')
+
+
+def without_jit():
+    """PostgreSQL: no JIT compilation for the rest of this transaction.
+    The bill run's statements each handle a batch or a month once: JIT
+    compiles them anew at every execution, for more time than it saves."""
+    if backend.name == 'postgresql':
+        Transaction().connection.cursor().execute('SET LOCAL jit = off')
 
 
 def analyze_if_empty(Model, rows):
