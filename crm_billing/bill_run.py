@@ -223,7 +223,10 @@ class BillRun(Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         for run in runs:
             account, where = run._accounts_query()
-            cursor.execute(*account.select(account.id, where=where, limit=1))
+            # from the last account: the slices are taken in the order of
+            # their accounts, so while any is left the last ones are
+            cursor.execute(*account.select(account.id, where=where,
+                    order_by=[account.id.desc], limit=1))
             if cursor.fetchone() is None:
                 # two slices finishing at once: PostgreSQL refuses the
                 # second update of the run, the queue runs that task again
