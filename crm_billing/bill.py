@@ -6,13 +6,13 @@ from sql.conditionals import Coalesce
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
-from trytond.model.fields import SQL_OPERATORS
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from crm_telecom.money import format_money
+from crm_telecom.sql_tools import in_ids
 from crm_telecom.workflow import BulkWorkflow
 
 from .company import AccountMoneyMixin
@@ -129,7 +129,7 @@ class Bill(AccountMoneyMixin, BulkWorkflow, ModelSQL, ModelView):
             & subscriber.state.in_(['active', 'suspended']))
         bills = bill.select(bill.period_start, bill.period_end, bill.amount,
             bill.due_date, first_line.as_('line'),
-            where=SQL_OPERATORS['in'](bill.id, list(bill_ids))
+            where=in_ids(bill.id, list(bill_ids))
             & (bill.amount > 0))
         # the number of each line through the indexes: a join would be
         # planned on a scan of every line whatever the batch's size
@@ -143,7 +143,7 @@ class Bill(AccountMoneyMixin, BulkWorkflow, ModelSQL, ModelView):
         template = gettext('crm_billing.msg_sms_bill_issued')
         messages = []
         for sub_ids in grouped_slice(bill_ids, 10000):
-            bills.where = (SQL_OPERATORS['in'](bill.id, list(sub_ids))
+            bills.where = (in_ids(bill.id, list(sub_ids))
                 & (bill.amount > 0))
             cursor.execute(*query)
             messages.extend({

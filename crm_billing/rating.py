@@ -23,7 +23,6 @@ from sql.functions import CurrentTimestamp, Div, Function, Round
 from sql.operators import Concat, Exists
 
 from trytond import backend
-from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
@@ -34,6 +33,7 @@ from crm_telecom.sql_tools import (
     day_after,
     days_between,
     id_table,
+    in_ids,
     without_jit,
 )
 
@@ -171,7 +171,7 @@ class Rating:
         self.template = pool.get('product.template').__table__()
 
     def _in_accounts(self, column):
-        return SQL_OPERATORS['in'](column, self.account_ids)
+        return in_ids(column, self.account_ids)
 
     def _in_lines(self, column):
         """The batch's lines, as a list of ids: the plan periods and
@@ -183,7 +183,7 @@ class Rating:
             cursor.execute(*subscriber.select(subscriber.id,
                     where=self._in_accounts(subscriber.account)))
             self.subscriber_ids = [i for i, in cursor]
-        return SQL_OPERATORS['in'](column, self.subscriber_ids or [None])
+        return in_ids(column, self.subscriber_ids)
 
     def _execute(self, query):
         Transaction().connection.cursor().execute(*query)
@@ -467,7 +467,7 @@ class Rating:
         if not with_addon:
             return Literal(0).as_('addon')
         return Case(((totals.kind == totals.type)
-                & SQL_OPERATORS['in'](totals.subscriber, with_addon),
+                & in_ids(totals.subscriber, with_addon),
                 self._addon_allowance(totals.subscriber, totals.type)),
             else_=0).as_('addon')
 
@@ -573,7 +573,7 @@ class Rating:
         bill = self.bill_table
         cursor = Transaction().connection.cursor()
         cursor.execute(*bill.select(bill.id, bill.account, bill.amount,
-                where=SQL_OPERATORS['in'](bill.id,
+                where=in_ids(bill.id,
                     list(self.bill_ids.values()))))
         bills = {b: (a, amount) for b, a, amount in cursor}
         # the bill is owed: it takes its amount off the balance

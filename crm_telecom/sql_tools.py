@@ -1,6 +1,7 @@
 "Helpers for the set-based SQL paths (bill run, imports, balances)"
 from sql import Literal, Select, Values
 from sql.functions import Function
+from sql.operators import In
 
 from trytond import backend
 from trytond.transaction import Transaction
@@ -43,6 +44,24 @@ def day_after(date):
     return date + Literal(1)
 
 
+def _int_array(ids):
+    """A list of ids as the text of a PostgreSQL integer array: psycopg
+    would look at each element of a list to choose the array's type"""
+    return Literal('{%s}' % ','.join(map(str, ids))).cast('INTEGER[]')
+
+
+def in_ids(column, ids):
+    "column is one of ids (a list of integers), as SQL with one parameter"
+    if backend.name != 'postgresql':
+        return In(column, list(ids) or [None])
+    return column == _Any(_int_array(ids))
+
+
+class _Any(Function):
+    __slots__ = ()
+    _function = 'ANY'
+
+
 class _Unnest(Function):
     __slots__ = ()
     _function = 'UNNEST'
@@ -56,8 +75,8 @@ def id_table(rows):
     if backend.name != 'postgresql':
         return Values([list(r) for r in rows])
     columns = list(zip(*rows)) if rows else [[]]
-    return Select([_Unnest(Literal(list(c)).cast('INTEGER[]')
-                ).as_('column%s' % (i + 1)) for i, c in enumerate(columns)])
+    return Select([_Unnest(_int_array(c)).as_('column%s' % (i + 1))
+            for i, c in enumerate(columns)])
 
 
 def day_of(timestamp):
