@@ -703,21 +703,46 @@ def start_with_workers(BillRun, transaction, uri, args, config_file):
         start_new_session=True)
     try:
         time.sleep(WORKER_WARMUP)
+        # the usage added up in as many parts as there are workers (the
+        # first write of the configuration locks its table: retried so)
+        from trytond.pool import Pool
+        from trytond.transaction import Transaction, TransactionError
+        extras = {}
+        while True:
+            with Transaction().new_transaction(**extras) as configuring:
+                try:
+                    Configuration = Pool().get('telecom.configuration')
+                    configuration = Configuration(1)
+                    configuration.bill_run_workers = args.workers
+                    configuration.save()
+                    configuring.commit()
+                    break
+                except TransactionError as exception:
+                    configuring.rollback()
+                    exception.fix(extras)
         start = time.perf_counter()
         # created and started in one transaction, which holds its lock
         runs = BillRun.create([{'period_start': args.cycle}])
         BillRun.start(runs)
         transaction.commit()
         started = time.perf_counter() - start
-        log("bill run: started in %.1f s, %d slices queued, %d worker(s)"
-            % (started, -(-runs[0].accounts_total // BATCH_SIZE),
-                args.workers))
+        log("bill run: started in %.1f s, %d usage parts queued, "
+            "%d worker(s)" % (started, len(runs[0].parts), args.workers))
+        collected = None
         with pg_connect(uri, args.database) as conn:
             while True:
                 state, = conn.execute('SELECT state FROM telecom_bill_run '
                     'WHERE id = %s', (runs[0].id,)).fetchone()
                 if state == 'done':
                     break
+                if collected is None and conn.execute(
+                        'SELECT bool_and(collected) FROM '
+                        'telecom_bill_run_part WHERE run = %s',
+                        (runs[0].id,)).fetchone()[0]:
+                    collected = time.perf_counter() - start
+                    log("bill run: usage added up after %.1f s, %d slices "
+                        "queued" % (collected,
+                            -(-runs[0].accounts_total // BATCH_SIZE)))
                 if worker.poll() is not None:
                     raise RuntimeError("trytond-worker stopped (%s)"
                         % worker.returncode)
@@ -729,7 +754,21 @@ def start_with_workers(BillRun, transaction, uri, args, config_file):
         worker.wait()
     log("bill run: peak memory of the worker processes: %s" % ', '.join(
             '%.0f MB' % (kb / 1024) for kb in peak))
-    return start, started, runs[0].id, peak
+    return start, (started, collected), runs[0].id, peak
+
+
+def plan_collect(pool, run, transaction):
+    """Run the usage statements of the workers' parts once more in a
+    savepoint, rolled back: the statement timer lists the partitions of
+    telecom_usage they read (partitions are chosen by the cycle's days,
+    whatever the part's lines)"""
+    RunUsage = pool.get('telecom.bill.run.usage')
+    cursor = transaction.connection.cursor()
+    cursor.execute('SAVEPOINT bench_plan_collect')
+    try:
+        RunUsage.collect(run)
+    finally:
+        cursor.execute('ROLLBACK TO SAVEPOINT bench_plan_collect')
 
 
 def bill_run(tryton, uri, args, end, config_file):
@@ -769,6 +808,11 @@ def bill_run(tryton, uri, args, end, config_file):
             elapsed = time.perf_counter() - start
             transaction.rollback()
             run = BillRun(run_id)
+            if args.workers:
+                # the workers added the usage up: the plans of those
+                # statements, made here (the timer EXPLAINs each first
+                # execution; the statements are rolled back)
+                plan_collect(tryton.Pool(), run, transaction)
             result = {
                 'seconds': elapsed,
                 'run_id': run_id,
@@ -777,7 +821,8 @@ def bill_run(tryton, uri, args, end, config_file):
                 'accounts_done': run.accounts_done,
                 'batch_size': args.batch,
                 'workers': args.workers,
-                'start_seconds': prepared if args.workers else None,
+                'start_seconds': prepared[0] if args.workers else None,
+                'collected_seconds': prepared[1] if args.workers else None,
                 'peak_memory_kb': peak if args.workers else [
                     resource.getrusage(resource.RUSAGE_SELF).ru_maxrss],
                 'explain': args.explain,
@@ -1210,11 +1255,15 @@ def print_summary(results):
     run = results['bill_run']
     if run.get('workers'):
         print("billed by %d trytond-worker process(es): Start (counts, "
-            "watermark, usage totals, %s slices queued) %.1f s, then the "
-            "workers; peak memory of the processes %s" % (run['workers'],
+            "watermark, %d usage parts queued) %.1f s; usage added up by "
+            "the workers after %s s, then %s slices; peak memory of the "
+            "processes %s" % (run['workers'], run['workers'],
+                run['start_seconds'],
+                '%.1f' % run['collected_seconds']
+                if run['collected_seconds'] is not None else '?',
                 format(-(-run['accounts_total'] // (run['batch_size']
                             or 2000)), ','),
-                run['start_seconds'], ', '.join('%.0f MB' % (kb / 1024)
+                ', '.join('%.0f MB' % (kb / 1024)
                     for kb in run['peak_memory_kb'])))
         print("(the figures below are those of this process: the Start)")
     print()

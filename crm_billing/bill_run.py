@@ -50,6 +50,8 @@ class BillRun(Workflow, ModelSQL, ModelView):
     usage_until = fields.Integer("Last Usage Record", readonly=True,
         help="The run bills the usage records up to this one; those that "
         "come later are billed on the next bill.")
+    parts = fields.One2Many('telecom.bill.run.part', 'run', "Usage Parts",
+        readonly=True)
 
     @classmethod
     def __setup__(cls):
@@ -150,20 +152,24 @@ class BillRun(Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('running')
     def start(cls, runs):
-        "Count the accounts and bill them in the background"
+        """Count the accounts and bill them in the background: the usage
+        added up in parts side by side, then the slices"""
+        Configuration = Pool().get('telecom.configuration')
         # a run started twice at once is billed by one task
         cls.lock(runs)
-        cls._prepare(runs)
-        cls._dispatch(runs)
+        cls._prepare(runs, Configuration(1).bill_run_workers)
+        cls._queue_parts(runs)
 
     @classmethod
     @Workflow.transition('running')
-    def _prepare(cls, runs):
-        """Count the accounts, fix the last usage record billed and add up
-        the usage (the transition of runs billed in the caller)"""
+    def _prepare(cls, runs, parts=1):
+        """Count the accounts, fix the last usage record billed and split
+        the lines in parts whose usage is added up: at once when one part
+        (the transition of runs billed in the caller), by the queue
+        otherwise"""
         pool = Pool()
         Usage = pool.get('telecom.usage')
-        RunUsage = pool.get('telecom.bill.run.usage')
+        Part = pool.get('telecom.bill.run.part')
         cursor = Transaction().connection.cursor()
         for run in runs:
             account, where = run._accounts_query(pending=False)
@@ -173,13 +179,67 @@ class BillRun(Workflow, ModelSQL, ModelView):
             run.usage_until = Usage.last_written()
         cls.save(runs)
         for run in runs:
-            RunUsage.collect(run)
+            Part.split(run, parts)
+        if parts == 1:
+            cls._collect_parts(runs)
+
+    @classmethod
+    def _collect_parts(cls, runs):
+        "Add up, in this transaction, the usage of the parts not added up"
+        pool = Pool()
+        RunUsage = pool.get('telecom.bill.run.usage')
+        Part = pool.get('telecom.bill.run.part')
+        for run in runs:
+            for part in run.parts:
+                if not part.collected:
+                    RunUsage.collect(run, part)
+                    Part.write([part], {'collected': True})
+
+    @classmethod
+    def _queue_parts(cls, runs):
+        """A queue task per part whose usage is not added up yet, or the
+        slices when none is left"""
+        Queue = Pool().get('ir.queue')
+        for run in runs:
+            pending = [p for p in run.parts if not p.collected]
+            for part in pending:
+                cls.__queue__.collect_part([run], part.id)
+            if not pending:
+                cls._dispatch([run])
+        analyze(Queue)
+
+    @classmethod
+    def collect_part(cls, runs, part_id):
+        """The queue task: add up the usage of a part's lines, commit, then
+        queue the slices when every part is added up"""
+        pool = Pool()
+        RunUsage = pool.get('telecom.bill.run.usage')
+        Part = pool.get('telecom.bill.run.part')
+        transaction = Transaction()
+        parts = Part.search([('id', '=', part_id)])
+        for run in runs:
+            if run.state != 'running':
+                continue
+            if not parts or parts[0].collected:
+                # the queue running the task again: Resume queues what is
+                # left
+                continue
+            RunUsage.collect(run, parts[0])
+            Part.write(parts, {'collected': True})
+            transaction.commit()
+            # a fresh snapshot: of the parts committing last, one at least
+            # sees every other (two that both do queue the slices twice,
+            # which bill nothing twice)
+            run = cls(run.id)
+            if all(p.collected for p in run.parts):
+                cls._dispatch([run])
 
     @classmethod
     @ModelView.button
     def resume(cls, runs):
-        "Go on after a crash: accounts already billed are left alone"
-        cls._dispatch([r for r in runs if r.state == 'running'])
+        """Go on after a crash: parts not added up are queued again, then
+        the slices; accounts already billed are left alone"""
+        cls._queue_parts([r for r in runs if r.state == 'running'])
 
     @classmethod
     def _dispatch(cls, runs):
@@ -197,11 +257,10 @@ class BillRun(Workflow, ModelSQL, ModelView):
             for i in range(0, len(ids), BATCH_SIZE):
                 slice_ = ids[i:i + BATCH_SIZE]
                 cls.__queue__.bill_slice([run], slice_[0], slice_[-1])
-            # statistics that do not count these tasks waiting (a queue
-            # analysed empty, or full of finished tasks) can make the
-            # workers' pull mark every waiting task taken at once, and run
-            # one
-            analyze(Queue)
+        # statistics that do not count these tasks waiting (a queue
+        # analysed empty, or full of finished tasks) can make the
+        # workers' pull mark every waiting task taken at once, and run one
+        analyze(Queue)
 
     @classmethod
     def bill_slice(cls, runs, first, last):
@@ -239,6 +298,8 @@ class BillRun(Workflow, ModelSQL, ModelView):
         commit is set (queue, cron and command line)"""
         transaction = Transaction()
         cls._prepare([r for r in runs if r.state == 'draft'])
+        # a run started from the client may have parts not added up yet
+        cls._collect_parts(runs)
         for run in runs:
             while run.bill_batch(batch_size):
                 if commit:

@@ -24,6 +24,12 @@ class Configuration(metaclass=PoolMeta):
         help="Adjustments larger than this amount need a second person "
         "to approve them.")
 
+    bill_run_workers = fields.Integer("Bill Run Workers", required=True,
+        domain=[('bill_run_workers', '>=', 1)],
+        help="Started from the client, a bill run adds up the cycle's "
+        "usage in this many parts side by side: the number of queue "
+        "worker processes that bill.")
+
     default_payment_sequence = default_sequence(
         'crm_billing', 'sequence_payment')
 
@@ -34,3 +40,7 @@ class Configuration(metaclass=PoolMeta):
     @classmethod
     def default_adjustment_approval_amount(cls):
         return Decimal('100.00')
+
+    @classmethod
+    def default_bill_run_workers(cls):
+        return 2

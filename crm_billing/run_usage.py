@@ -1,7 +1,8 @@
 """The usage of a bill run's cycle, read once.
 
 When a run starts it fixes the last usage record it bills (its watermark)
-and adds up, in one statement, every record of its accounts up to that
+and adds up, in one statement per part of its lines (parts the queue
+workers add up side by side), every record of its accounts up to that
 watermark: per line, plan period and bill line kind, for the cycle, and
 for the records of earlier cycles that arrived after those were billed
 (late usage). The batches then rate from these totals (a few hundred
@@ -51,16 +52,21 @@ class BillRunUsage(ModelSQL):
                 })
 
     @classmethod
-    def collect(cls, run):
-        "Add up the usage run bills (once, when it starts)"
+    def collect(cls, run, part=None):
+        """Add up the usage run bills (once, when it starts), of the lines
+        of part when given"""
         cursor = Transaction().connection.cursor()
         table = cls.__table__()
         columns = [table.run, table.account, table.subscriber, table.period,
             table.late_bill, table.type, table.kind, table.units,
             table.count, table.charge]
-        cursor.execute(*table.delete(where=table.run == run.id))
+        where = table.run == run.id
+        if part:
+            where &= ((table.subscriber >= part.first)
+                & (table.subscriber <= part.last))
+        cursor.execute(*table.delete(where=where))
         without_jit()
-        for query in [cls._cycle_query(run), cls._late_query(run)]:
+        for query in [cls._cycle_query(run, part), cls._late_query(run, part)]:
             cursor.execute(*table.insert(columns, query))
         if backend.name == 'postgresql':
             # the batches join these totals: without statistics the planner
@@ -75,6 +81,15 @@ class BillRunUsage(ModelSQL):
         cursor = Transaction().connection.cursor()
         cursor.execute(*table.delete(
                 where=table.run.in_([r.id for r in runs])))
+        Part = Pool().get('telecom.bill.run.part')
+        Part.delete(Part.search([('run', 'in', [r.id for r in runs])]))
+
+    @staticmethod
+    def _of_part(usage, part):
+        "The usage records of the part's lines, as SQL"
+        if not part:
+            return Literal(True)
+        return (usage.subscriber >= part.first) & (usage.subscriber <= part.last)
 
     @classmethod
     def _tables(cls):
@@ -120,7 +135,7 @@ class BillRunUsage(ModelSQL):
             order_by=[grouped.account])
 
     @classmethod
-    def _cycle_query(cls, run):
+    def _cycle_query(cls, run, part=None):
         """The cycle's records up to the watermark, added up per line
         before they meet the lines and plan periods: the joins then take a
         row per line and kind instead of one per record. Only the records
@@ -139,7 +154,7 @@ class BillRunUsage(ModelSQL):
             Case((usage.subscriber.in_(partial), day_of(usage.start))
                 ).as_('day'),
             where=(usage.start >= start) & (usage.start < end)
-            & (usage.id <= run.usage_until))
+            & (usage.id <= run.usage_until) & cls._of_part(usage, part))
         per_line = records.select(records.subscriber, records.type,
             records.roaming, records.day,
             Sum(records.units).as_('units'), Count(records.id).as_('count'),
@@ -165,7 +180,7 @@ class BillRunUsage(ModelSQL):
             rated=per_line.rated)
 
     @classmethod
-    def _late_query(cls, run):
+    def _late_query(cls, run, part=None):
         """Records of earlier cycles of the accounts that came after the
         last bill of their account was made, up to the watermark"""
         pool = Pool()
@@ -195,6 +210,41 @@ class BillRunUsage(ModelSQL):
             & (usage.id > floor)
             & (usage.id > previous.usage_until)
             & (usage.id <= run.usage_until)
-            & (account.bill_cycle_day == run.period_start.day))
+            & (account.bill_cycle_day == run.period_start.day)
+            & cls._of_part(usage, part))
         return cls._grouped(usage, query_from, where, run, account.id,
             period.id, bill.id)
+
+
+class BillRunPart(ModelSQL):
+    """Lines of a bill run whose usage one task adds up: started from the
+    client, a run's usage is added up in parts side by side by the queue
+    workers, and its slices are billed once every part is"""
+    __name__ = 'telecom.bill.run.part'
+
+    run = fields.Many2One('telecom.bill.run', "Bill Run", required=True,
+        ondelete='CASCADE')
+    first = fields.Integer("First Line", required=True)
+    last = fields.Integer("Last Line", required=True)
+    collected = fields.Boolean("Added Up")
+
+    @classmethod
+    def default_collected(cls):
+        return False
+
+    @classmethod
+    def split(cls, run, count):
+        """count parts of the lines, by ranges of their ids (lines are
+        numbered as they come, so the ranges hold about as many)"""
+        Subscriber = Pool().get('telecom.subscriber')
+        subscriber = Subscriber.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*subscriber.select(
+                Min(subscriber.id), Max(subscriber.id)))
+        low, high = cursor.fetchone()
+        low, high = low or 0, high or 0
+        size = -(-(high - low + 1) // count)
+        return cls.create([{'run': run.id, 'first': low + i * size,
+                    'last': min(high, low + (i + 1) * size - 1)}
+                for i in range(count) if low + i * size <= high]
+            or [{'run': run.id, 'first': 0, 'last': 0}])

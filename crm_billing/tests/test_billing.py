@@ -309,9 +309,14 @@ class BillingTestCase(unittest.TestCase):
         BillRun.start([run])
         self.assertEqual((run.state, run.accounts_total, run.progress),
             ('running', 1, 0.0))
+        # one line: one part of the usage to add up, then the slice
         task, = Queue.search([])
         self.assertEqual((task.data['model'], task.data['method']),
-            ('telecom.bill.run', 'bill_slice'))
+            ('telecom.bill.run', 'collect_part'))
+        with patch.object(Transaction, 'commit', lambda self: None):
+            task.run()
+        task, = Queue.search([('id', '!=', task.id)])
+        self.assertEqual(task.data['method'], 'bill_slice')
 
     @with_transaction()
     def test_bill_run_slices(self):
@@ -328,14 +333,25 @@ class BillingTestCase(unittest.TestCase):
         run, = BillRun.create([{'period_start': CYCLE}])
         with patch('crm_billing.bill_run.BATCH_SIZE', 2):
             BillRun.start([run])
-            tasks = Queue.search([], order=[('id', 'DESC')])
-            # slices of two accounts, by account id
-            self.assertEqual(len(tasks), 3)
-            self.assertEqual(list(sorted(t.data['args'] for t in tasks)[0]),
-                sorted(l.account.id for l in pool.get(
-                            'telecom.subscriber').search([]))[:2])
+            # the usage in as many parts as the configuration says
+            parts = Queue.search([], order=[('id', 'DESC')])
+            self.assertEqual([t.data['method'] for t in parts],
+                ['collect_part'] * 2)
             # commits are the queue's; in a test, the transaction stays open
             with patch.object(Transaction, 'commit', lambda self: None):
+                parts[0].run()
+                # no slice before every part is added up
+                self.assertEqual(Queue.search_count([]), 2)
+                parts[1].run()
+                tasks = Queue.search([
+                        ('id', 'not in', [p.id for p in parts]),
+                        ], order=[('id', 'DESC')])
+                # slices of two accounts, by account id
+                self.assertEqual(len(tasks), 3)
+                self.assertEqual(
+                    list(sorted(t.data['args'] for t in tasks)[0]),
+                    sorted(l.account.id for l in pool.get(
+                                'telecom.subscriber').search([]))[:2])
                 for task in tasks:
                     self.assertEqual(BillRun(run.id).state, 'running')
                     task.run()
