@@ -354,9 +354,18 @@ class UsageFile:
         self.encoding = detect_encoding(self.data)
         self.problems = Problems()
         self.header_ok = False
-        # the checked rows to write, field by field (FIELDS)
+        # PostgreSQL: the checked rows of each chunk stream into a COPY the
+        # server runs while the next chunk is read; a file with a problem
+        # is undone (atomic). Otherwise they are kept (rows) and written
+        # once the whole file is checked.
+        self.stream = backend.name == 'postgresql'
+        # the checked rows kept to write at the end, field by field
         self.rows = {f: [] for f in FIELDS}
-        self.unchecked = []     # (line, number, start) of rows with problems
+        self.import_id = None
+        self.writer = None      # BulkWriter of the rows streamed
+        self.months = set()     # months streamed into
+        self.attached = None    # months whose partition is attached
+        self.services = {}      # lines of the numbers looked up
         self.keys = set()
         self.total = 0
         self.repeated = 0
@@ -461,13 +470,16 @@ class UsageFile:
             other_party, roaming, charge, source_key):
         """The checked rows of cells, given as a list of values per field
         (one per row; those of the rows with a problem are ignored), but
-        the rows whose key came earlier in the file"""
+        the rows whose key came earlier in the file: their lines are looked
+        up, those already imported dropped, the others written (stream) or
+        kept to write once the whole file is checked"""
         keep = bytearray(b'\x01') * len(cells)
+        unchecked = []  # (line, number, start) of rows with problems
         for i in cells.bad:
             keep[i] = 0
             # a row with problems: still tell whether its number is known
             if number[i] is not None:
-                self.unchecked.append((cells.lines[i], number[i], start[i]))
+                unchecked.append((cells.lines[i], number[i], start[i]))
         keys = self.keys
         if (not keys.isdisjoint(source_key)
                 or len(set(source_key)) != len(source_key)):
@@ -481,49 +493,72 @@ class UsageFile:
                         keys.add(key)
         else:
             keys.update(compress(source_key, keep))
-        rows = self.rows
+        rows = {}
         for field, values in [('line', cells.lines), ('number', number),
                 ('type', type_), ('start', start), ('duration', duration),
                 ('volume', volume), ('other_party', other_party),
                 ('roaming', roaming), ('charge', charge),
                 ('source_key', source_key)]:
-            rows[field].extend(compress(values, keep))
-        rows['units'].extend(started_units(compress(type_, keep),
-                compress(duration, keep), compress(volume, keep)))
+            rows[field] = list(compress(values, keep))
+        if not self.problems:
+            rows['units'] = started_units(rows['type'], rows['duration'],
+                rows['volume'])
+            # in key order, the lookups and then the inserts into the unique
+            # index of the keys touch neighbouring pages, not random ones
+            keys = rows['source_key']
+            if keys != sorted(keys):
+                order = sorted(range(len(keys)), key=keys.__getitem__)
+                for field, values in rows.items():
+                    rows[field] = [values[i] for i in order]
+        # the lookups wait for the server to end the COPY of the rows before
+        self._pause()
+        self._resolve(rows, unchecked)
+        if self.problems:
+            # nothing of the file is written: only its problems matter
+            return
+        self._drop_existing(rows)
+        if self.stream:
+            self._send(rows)
+        else:
+            for field, values in self.rows.items():
+                values.extend(rows[field])
 
-    def _keep(self, keep):
-        "Only the rows to write where keep (a boolean per row) is true"
-        for field, values in self.rows.items():
-            self.rows[field] = list(compress(values, keep))
-
-    def resolve_lines(self):
+    def _resolve(self, rows, unchecked):
         """The line (subscriber) of each row's number in service on the
-        day of use, one query per batch of distinct numbers (NUMBER_BATCH)"""
+        day of use, one query per batch of numbers not looked up before
+        (NUMBER_BATCH)"""
         pool = Pool()
         Number = pool.get('telecom.number')
         Subscriber = pool.get('telecom.subscriber')
         number = Number.__table__()
         subscriber = Subscriber.__table__()
-        cursor = Transaction().connection.cursor()
-        rows = self.rows
+        # number -> [(activation, termination, subscriber)], None: unknown
+        services = self.services
         numbers = set(rows['number'])
-        numbers.update(n for _, n, _ in self.unchecked)
-        services = {}   # number -> [(activation, termination, subscriber)]
-        for batch in grouped_slice(sorted(numbers),
-                NUMBER_BATCH.get(backend.name, 1000)):
-            _lookup(cursor, number.join(subscriber, 'LEFT',
-                    condition=(subscriber.number == number.id)
-                    & (subscriber.activation_date != Null)
-                    ).select(number.number, subscriber.activation_date,
-                    subscriber.termination_date, subscriber.id,
-                    where=SQL_OPERATORS['in'](number.number, list(batch))))
-            for msisdn, activation, termination, sub_id in cursor:
-                periods = services.setdefault(msisdn, [])
-                if sub_id is not None:
-                    periods.append((activation, termination, sub_id))
-        for periods in services.values():
-            # the latest activation wins on a day a number changed hands
-            periods.sort(reverse=True)
+        numbers.update(n for _, n, _ in unchecked)
+        missing = numbers.difference(services)
+        if missing:
+            cursor = Transaction().connection.cursor()
+            for batch in grouped_slice(sorted(missing),
+                    NUMBER_BATCH.get(backend.name, 1000)):
+                _lookup(cursor, number.join(subscriber, 'LEFT',
+                        condition=(subscriber.number == number.id)
+                        & (subscriber.activation_date != Null)
+                        ).select(number.number, subscriber.activation_date,
+                        subscriber.termination_date, subscriber.id,
+                        where=SQL_OPERATORS['in'](number.number,
+                            list(batch))))
+                for msisdn, activation, termination, sub_id in cursor:
+                    periods = services.get(msisdn) or []
+                    services[msisdn] = periods
+                    if sub_id is not None:
+                        periods.append((activation, termination, sub_id))
+            for msisdn in missing:
+                periods = services.setdefault(msisdn, None)
+                if periods:
+                    # the latest activation wins on a day a number changed
+                    # hands
+                    periods.sort(reverse=True)
         add = self.problems.add
         name = self.names['number']
 
@@ -547,64 +582,143 @@ class UsageFile:
         subscribers = []
         if starts:
             # a number that had one line, in service on every day of the
-            # file, has that line on the day of each of its rows
+            # rows, has that line on the day of each of its rows
             first, last = min(starts).date(), max(starts).date()
-            always = {n: p[0][2] for n, p in services.items()
-                if len(p) == 1 and p[0][0] <= first
-                and (p[0][1] is None or p[0][1] >= last)}
+            always = {}
+            for msisdn in set(rows['number']):
+                periods = services[msisdn]
+                if (periods and len(periods) == 1
+                        and periods[0][0] <= first
+                        and (periods[0][1] is None
+                            or periods[0][1] >= last)):
+                    always[msisdn] = periods[0][2]
             subscribers = list(map(always.get, rows['number']))
             for i, sub_id in enumerate(subscribers):
                 if sub_id is None:
                     subscribers[i] = in_service(rows['line'][i],
                         rows['number'][i], starts[i])
         rows['subscriber'] = subscribers
-        for line, msisdn, start in self.unchecked:
+        for line, msisdn, start in unchecked:
             in_service(line, msisdn, start)
 
-    def drop_existing(self):
+    def _drop_existing(self, rows):
         "Rows whose source key is already in the database are skipped"
         Usage = Pool().get('telecom.usage')
         usage = Usage.__table__()
         cursor = Transaction().connection.cursor()
-        # in key order, the lookups and then the inserts into the unique
-        # index of the keys touch neighbouring pages instead of random ones
-        keys = self.rows['source_key']
-        if keys != sorted(keys):
-            order = sorted(range(len(keys)), key=keys.__getitem__)
-            for field, values in self.rows.items():
-                self.rows[field] = [values[i] for i in order]
-            keys = self.rows['source_key']
+        keys = rows['source_key']
         existing = set()
+        if backend.name == 'postgresql':
+            # the partition being written has the statistics of an empty
+            # table: PostgreSQL would scan the rows already streamed once
+            # per batch instead of probing the index of the keys
+            cursor.execute("SELECT current_setting('enable_seqscan'), "
+                "set_config('enable_seqscan', 'off', true)")
+            seqscan, _ = cursor.fetchone()
         for batch in grouped_slice(keys, KEY_BATCH.get(backend.name, 1000)):
             _lookup(cursor, usage.select(usage.source_key,
                     where=SQL_OPERATORS['in'](usage.source_key,
                         list(batch))))
             existing.update(k for k, in cursor)
+        if backend.name == 'postgresql':
+            cursor.execute("SELECT set_config('enable_seqscan', %s, true)",
+                (seqscan,))
         if existing:
-            self._keep([k not in existing for k in keys])
-            self.existing = len(existing)
+            keep = [k not in existing for k in keys]
+            for field, values in rows.items():
+                rows[field] = list(compress(values, keep))
+            self.existing += len(existing)
+
+    def _send(self, rows):
+        """Stream the rows into the COPY of the file, but those of months
+        without their partition, kept for the end: the partitions are made
+        once the whole file is checked, and their DDL would hold the
+        transactions writing the progress"""
+        Usage = Pool().get('telecom.usage')
+        if self.attached is None:
+            self.attached = {month for month, _, attached
+                in Usage.partitions() if attached}
+        months = {dt.date(s.year, s.month, 1) for s in rows['start']}
+        if not months <= self.attached:
+            later = [dt.date(s.year, s.month, 1) not in self.attached
+                for s in rows['start']]
+            for field, values in self.rows.items():
+                values.extend(compress(rows[field], later))
+            now = [not w for w in later]
+            for field, values in rows.items():
+                rows[field] = list(compress(values, now))
+            months &= self.attached
+        if months - self.months:
+            Usage.before_writing(months - self.months)
+            self.months |= months
+        if self.writer is None:
+            self.writer = BulkWriter(Usage, WRITTEN + ['import_'])
+        self.writer.send(list(zip(*(rows[f] for f in WRITTEN),
+                    repeat(self.import_id))))
+
+    def _pause(self):
+        "End the COPY of the rows sent: the connection is free again"
+        if self.writer is not None:
+            try:
+                self.writer.end()
+            except backend.DatabaseIntegrityError as exception:
+                raise _concurrent() from exception
+
+    @contextlib.contextmanager
+    def atomic(self):
+        """The file is written whole or not at all: the rows streamed
+        while it is read are undone (to a savepoint) if it fails"""
+        if not self.stream:
+            yield
+            return
+        cursor = Transaction().connection.cursor()
+        cursor.execute('SAVEPOINT usage_file')
+        try:
+            yield
+        except BaseException as exception:
+            if self.writer is not None:
+                try:
+                    self.writer.end()
+                except Exception:
+                    pass    # the rows are undone: the first error is told
+            if isinstance(exception, UsageImportError):
+                cursor.execute('ROLLBACK TO SAVEPOINT usage_file')
+            raise
+        cursor.execute('RELEASE SAVEPOINT usage_file')
 
     def write(self, import_id=None):
-        "Insert the rows, set-based"
+        """Once the whole file is checked: end the COPY of the rows
+        streamed, insert those kept (set-based), analyse what was written"""
         Usage = Pool().get('telecom.usage')
+        if import_id is not None:
+            self.import_id = import_id
+        self._pause()
         rows = self.rows
-        months = sorted({dt.date(s.year, s.month, 1) for s in rows['start']})
-        Usage.before_writing(months)
-        writer = BulkWriter(Usage, WRITTEN + ['import_'])
-        try:
-            writer.write(list(zip(*(rows[f] for f in WRITTEN),
-                        repeat(import_id))))
-        except backend.DatabaseIntegrityError as exception:
-            # another import wrote some of these records meanwhile
-            raise UsageImportError(gettext(
-                    'crm_billing.msg_usage_import_concurrent')) from exception
-        if writer.rows >= ANALYZE_ROWS and backend.name == 'postgresql':
+        months = {dt.date(s.year, s.month, 1) for s in rows['start']}
+        written = self.writer.rows if self.writer is not None else 0
+        if rows['start']:
+            Usage.before_writing(sorted(months))
+            writer = BulkWriter(Usage, WRITTEN + ['import_'])
+            try:
+                writer.write(list(zip(*(rows[f] for f in WRITTEN),
+                            repeat(self.import_id))))
+            except backend.DatabaseIntegrityError as exception:
+                raise _concurrent() from exception
+            written += writer.rows
+        months |= self.months
+        if written >= ANALYZE_ROWS and backend.name == 'postgresql':
             # the partitions written: ANALYZE of the table would sample
             # every month it holds again
             cursor = Transaction().connection.cursor()
-            for month in months:
+            for month in sorted(months):
                 cursor.execute('ANALYZE "%s"' % Usage.partition_name(month))
-        self.imported = writer.rows
+        self.imported = written
+
+
+def _concurrent():
+    "another import wrote some of these records meanwhile"
+    return UsageImportError(gettext(
+            'crm_billing.msg_usage_import_concurrent'))
 
 
 def _lookup(cursor, query):
