@@ -67,6 +67,9 @@ NUMBER_BATCH = {'postgresql': 10_000}
 # table unless the table is far bigger (600,000 rows: 60 ms a batch,
 # against 8 ms to probe the same keys)
 KEY_BATCH = {'postgresql': 1000}
+# between the keys of a chunk sent as one text (a key holding it is
+# looked up as the others)
+KEY_SEPARATOR = '\x1f'
 # after a big import, the bill run and the next import must not be planned
 # on statistics of the table before it (autovacuum may come minutes later)
 ANALYZE_ROWS = 100_000
@@ -602,11 +605,14 @@ class UsageFile:
             in_service(line, msisdn, start)
 
     def _drop_existing(self, rows):
-        "Rows whose source key is already in the database are skipped"
+        """Rows whose source key is already in the database are skipped
+        (rows in key order)"""
         Usage = Pool().get('telecom.usage')
         usage = Usage.__table__()
         cursor = Transaction().connection.cursor()
         keys = rows['source_key']
+        if not keys:
+            return
         existing = set()
         if backend.name == 'postgresql':
             # the partition being written has the statistics of an empty
@@ -615,6 +621,16 @@ class UsageFile:
             cursor.execute("SELECT current_setting('enable_seqscan'), "
                 "set_config('enable_seqscan', 'off', true)")
             seqscan, _ = cursor.fetchone()
+        bounds = _bounds(cursor, keys)
+        if bounds is not None:
+            # new records mostly have keys of their own range: when the
+            # database has no key in it, no key needs a lookup
+            least, greatest = bounds
+            _lookup(cursor, usage.select(usage.source_key,
+                    where=(usage.source_key >= least)
+                    & (usage.source_key <= greatest), limit=1))
+            if cursor.fetchone() is None:
+                keys = []
         for batch in grouped_slice(keys, KEY_BATCH.get(backend.name, 1000)):
             _lookup(cursor, usage.select(usage.source_key,
                     where=SQL_OPERATORS['in'](usage.source_key,
@@ -624,7 +640,7 @@ class UsageFile:
             cursor.execute("SELECT set_config('enable_seqscan', %s, true)",
                 (seqscan,))
         if existing:
-            keep = [k not in existing for k in keys]
+            keep = [k not in existing for k in rows['source_key']]
             for field, values in rows.items():
                 rows[field] = list(compress(values, keep))
             self.existing += len(existing)
@@ -657,22 +673,17 @@ class UsageFile:
                     repeat(self.import_id))))
 
     def _pause(self):
-        "End the COPY of the rows sent: the connection is free again"
+        "Wait for the COPY of the rows sent: the connection is free again"
         if self.writer is not None:
-            try:
-                self.writer.end()
-            except backend.DatabaseIntegrityError as exception:
-                raise _concurrent() from exception
+            self.writer.end()
 
     @contextlib.contextmanager
     def atomic(self):
         """The file is written whole or not at all: the rows streamed
         while it is read are undone (to a savepoint) if it fails"""
-        if not self.stream:
-            yield
-            return
         cursor = Transaction().connection.cursor()
-        cursor.execute('SAVEPOINT usage_file')
+        if self.stream:
+            cursor.execute('SAVEPOINT usage_file')
         try:
             yield
         except BaseException as exception:
@@ -681,10 +692,19 @@ class UsageFile:
                     self.writer.end()
                 except Exception:
                     pass    # the rows are undone: the first error is told
-            if isinstance(exception, UsageImportError):
+            concurrent = isinstance(exception,
+                backend.DatabaseIntegrityError)
+            if self.stream and (concurrent
+                    or isinstance(exception, UsageImportError)):
                 cursor.execute('ROLLBACK TO SAVEPOINT usage_file')
+            if concurrent:
+                # another import wrote some of these records meanwhile
+                raise UsageImportError(gettext(
+                        'crm_billing.msg_usage_import_concurrent')
+                    ) from exception
             raise
-        cursor.execute('RELEASE SAVEPOINT usage_file')
+        if self.stream:
+            cursor.execute('RELEASE SAVEPOINT usage_file')
 
     def write(self, import_id=None):
         """Once the whole file is checked: end the COPY of the rows
@@ -699,11 +719,8 @@ class UsageFile:
         if rows['start']:
             Usage.before_writing(sorted(months))
             writer = BulkWriter(Usage, WRITTEN + ['import_'])
-            try:
-                writer.write(list(zip(*(rows[f] for f in WRITTEN),
-                            repeat(self.import_id))))
-            except backend.DatabaseIntegrityError as exception:
-                raise _concurrent() from exception
+            writer.write(list(zip(*(rows[f] for f in WRITTEN),
+                        repeat(self.import_id))))
             written += writer.rows
         months |= self.months
         if written >= ANALYZE_ROWS and backend.name == 'postgresql':
@@ -715,10 +732,23 @@ class UsageFile:
         self.imported = written
 
 
-def _concurrent():
-    "another import wrote some of these records meanwhile"
-    return UsageImportError(gettext(
-            'crm_billing.msg_usage_import_concurrent'))
+def _bounds(cursor, keys):
+    """The least and the greatest of keys (in Python's order) as the
+    database orders them, or None"""
+    if backend.name == 'sqlite':
+        # it compares text as bytes, in the order of Python's strings
+        return keys[0], keys[-1]
+    if backend.name != 'postgresql':
+        return None
+    # the keys as one text: a parameter of millions of strings costs more
+    # to send as an array than the lookups it spares
+    text = KEY_SEPARATOR.join(keys)
+    if text.count(KEY_SEPARATOR) != len(keys) - 1:
+        return None
+    cursor.execute('SELECT min(k), max(k) '
+        'FROM unnest(string_to_array(%s, %s)) AS k',
+        (text, KEY_SEPARATOR), prepare=False)
+    return cursor.fetchone()
 
 
 def _lookup(cursor, query):
