@@ -1,6 +1,6 @@
 """A usage file through its import: read, checked, resolved, written.
 
-A file is read whole and every row is checked before anything is written:
+Every row of a file is checked and the file is written whole or not at all:
 the user gets every problem at once (line, column, value, what is wrong)
 and a file with a problem imports nothing. What a row means depends on the
 format of the file (the parse_<format> methods of telecom.usage.import);
@@ -10,8 +10,11 @@ source keys already imported and the bulk write.
 
 The rows are read by chunks (Cells) and checked column by column: each
 check runs over the cells of a column at once and looks at a cell alone
-only when it is not as files mostly write it; the checked rows are kept
-field by field (UsageFile.rows) down to the COPY."""
+only when it is not as files mostly write it. Each chunk's checked rows
+get their lines and lose their known keys, then, on PostgreSQL, go into a
+COPY the server runs while the next chunk is read (a file found wrong
+later is undone to a savepoint); elsewhere they are kept field by field
+(UsageFile.rows) and written once the whole file is checked."""
 import codecs
 import contextlib
 import csv

@@ -4,9 +4,10 @@ An import record keeps the file, its format and the outcome; the wizard
 creates one from a file the user chooses and presses Import. Import hands
 the file to the queue (queued): the task reads it (running, the rows read
 written every PROGRESS_ROWS rows in a short transaction of their own, so
-the form shows them while the import runs), then writes the usage and the
-outcome in one transaction (done), or records the problems (failed) and
-writes nothing; the user who pressed Import is notified either way. Each
+the form shows them while the import runs) and writes the usage as it
+reads (PostgreSQL), the usage and the outcome one transaction (done), or
+records the problems (failed) and writes nothing; the user who pressed
+Import is notified either way. Each
 format has its parse_<format> method, which reads the rows of a file by
 chunks (UsageFile.chunks), checks them column by column (the readers of
 Cells) and hands the values to UsageFile.add (a module adds a format by
