@@ -481,7 +481,7 @@ class UsageImportTestCase(unittest.TestCase):
         cursor_class = type(Transaction().connection.cursor())
         execute = cursor_class.execute
 
-        def selects(data):
+        def selects(data, pool_share=0):
             executed = []
 
             def count(cursor, *args, **kwargs):
@@ -491,6 +491,7 @@ class UsageImportTestCase(unittest.TestCase):
                         {'postgresql': 2, 'sqlite': 2}), \
                     patch.dict(usage_file.KEY_BATCH,
                         {'postgresql': 7, 'sqlite': 7}), \
+                    patch.object(usage_file, 'POOL_SHARE', pool_share), \
                     patch.object(cursor_class, 'execute', count):
                 result = Usage.import_csv(data)
             queries = [q for q in executed if isinstance(q, str)
@@ -515,6 +516,15 @@ class UsageImportTestCase(unittest.TestCase):
             ((1, 0), 1, 1, 0))
         self.assertEqual(selects(csv_bytes(more, columns=COLUMNS)),
             ((49, 1), 3, 1, 8))
+
+        # numbers of a good part of the pool: the whole pool read once
+        cursor = Transaction().connection.cursor()
+        if POSTGRESQL:
+            cursor.execute('ANALYZE telecom_number')
+        again = [dict(r, record_id=first + '+%s' % i)
+            for i, r in enumerate(rows)]
+        self.assertEqual(selects(csv_bytes(again, columns=COLUMNS),
+                pool_share=10 ** 6), ((50, 0), 1 if POSTGRESQL else 3, 1, 0))
 
     # --- the import record and its button ---------------------------------
 
