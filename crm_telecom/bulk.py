@@ -37,6 +37,7 @@ class BulkWriter:
         self.ids = ids
         self.rows = 0
         self._sending = None
+        self._types = None      # of the columns, for a binary COPY
 
     def write(self, rows):
         if not rows:
@@ -89,13 +90,22 @@ class BulkWriter:
         cursor = transaction.connection.cursor()
         user, now = transaction.user, dt.datetime.now()
         columns = self.columns + ['create_uid', 'create_date']
-        sql = 'COPY "%s" (%s) FROM STDIN' % (
+        if self._types is None:
+            cursor.execute('SELECT attname, atttypid FROM pg_attribute '
+                'WHERE attrelid = to_regclass(%s) AND attname = ANY(%s)',
+                ('"%s"' % self.table, columns))
+            types = dict(cursor)
+            self._types = [types[c] for c in columns]
+        # binary: a fifth of the time to format the rows, and the server
+        # parses no text
+        sql = 'COPY "%s" (%s) FROM STDIN (FORMAT BINARY)' % (
             self.table, ', '.join('"%s"' % c for c in columns))
         stack = contextlib.ExitStack()
         # the COPY holds the lock of the connection until the thread ends it
         copy = stack.enter_context(
             cursor.copy(sql, writer=_HeldWriter(cursor)))
         try:
+            copy.set_types(self._types)
             write_row = copy.write_row
             for row in rows:
                 write_row((*row, user, now))
