@@ -376,6 +376,10 @@ class UsageFile:
         self.attached = None    # months whose partition is attached
         self.services = {}      # lines of the numbers looked up
         self.whole_pool = False     # services has every number
+        # the numbers of services with one line, not terminated, active
+        # since current_since (the first day of the first rows): its id
+        self.current = {}
+        self.current_since = None
         self.keys = set()
         self.total = 0
         self.repeated = 0
@@ -546,6 +550,9 @@ class UsageFile:
         services = self.services
         numbers = set(rows['number'])
         numbers.update(n for _, n, _ in unchecked)
+        starts = rows['start']
+        if starts and self.current_since is None:
+            self.current_since = min(starts).date()
         missing = numbers.difference(services)
         if missing and not self.whole_pool:
             cursor = Transaction().connection.cursor()
@@ -573,10 +580,16 @@ class UsageFile:
                     periods = found.setdefault(msisdn, [])
                     if sub_id is not None:
                         periods.append((activation, termination, sub_id))
+            current = self.current
             for msisdn, periods in found.items():
                 # the latest activation wins on a day a number changed hands
                 periods.sort(reverse=True)
-                services.setdefault(msisdn, periods)
+                if services.setdefault(msisdn, periods) is not periods:
+                    continue
+                if (len(periods) == 1 and periods[0][1] is None
+                        and self.current_since is not None
+                        and periods[0][0] <= self.current_since):
+                    current[msisdn] = periods[0][2]
         for msisdn in missing:
             services.setdefault(msisdn, None)   # unknown
         add = self.problems.add
@@ -598,20 +611,24 @@ class UsageFile:
             add(line, name, msisdn, 'msg_usage_problem_not_in_service',
                 date=day.isoformat())
 
-        starts = rows['start']
         subscribers = []
         if starts:
             # a number that had one line, in service on every day of the
             # rows, has that line on the day of each of its rows
             first, last = min(starts).date(), max(starts).date()
-            always = {}
-            for msisdn in set(rows['number']):
-                periods = services[msisdn]
-                if (periods and len(periods) == 1
-                        and periods[0][0] <= first
-                        and (periods[0][1] is None
-                            or periods[0][1] >= last)):
-                    always[msisdn] = periods[0][2]
+            if first >= self.current_since:
+                # mostly: the numbers with one line, not terminated, active
+                # since the first day of the file's first rows
+                always = self.current
+            else:
+                always = {}
+                for msisdn in set(rows['number']):
+                    periods = services[msisdn]
+                    if (periods and len(periods) == 1
+                            and periods[0][0] <= first
+                            and (periods[0][1] is None
+                                or periods[0][1] >= last)):
+                        always[msisdn] = periods[0][2]
             subscribers = list(map(always.get, rows['number']))
             for i, sub_id in enumerate(subscribers):
                 if sub_id is None:
@@ -668,10 +685,17 @@ class UsageFile:
         once the whole file is checked, and their DDL would hold the
         transactions writing the progress"""
         Usage = Pool().get('telecom.usage')
+        if not rows['start']:
+            return
         if self.attached is None:
             self.attached = {month for month, _, attached
                 in Usage.partitions() if attached}
-        months = {dt.date(s.year, s.month, 1) for s in rows['start']}
+        starts = rows['start']
+        first, last = min(starts), max(starts)
+        if (first.year, first.month) == (last.year, last.month):
+            months = {dt.date(first.year, first.month, 1)}
+        else:
+            months = {dt.date(s.year, s.month, 1) for s in starts}
         if not months <= self.attached:
             later = [dt.date(s.year, s.month, 1) not in self.attached
                 for s in rows['start']]
@@ -686,8 +710,8 @@ class UsageFile:
             self.months |= months
         if self.writer is None:
             self.writer = BulkWriter(Usage, WRITTEN + ['import_'])
-        self.writer.send(list(zip(*(rows[f] for f in WRITTEN),
-                    repeat(self.import_id))))
+        self.writer.send(zip(*(rows[f] for f in WRITTEN),
+                repeat(self.import_id)))
 
     def _pause(self):
         "Wait for the COPY of the rows sent: the connection is free again"

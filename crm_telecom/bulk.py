@@ -7,6 +7,7 @@ caches): callers write only rows they checked themselves, and clear the
 caches of the records they changed."""
 import contextlib
 import datetime as dt
+import itertools
 import sqlite3
 import threading
 
@@ -81,11 +82,15 @@ class BulkWriter:
         ids): a thread sends them and waits for the end of the COPY, which
         runs the checks of the foreign keys, while the caller goes on.
         Until then the other statements of the transaction wait for the
-        connection; end() waits for it and raises its error."""
+        connection; end() waits for it and raises its error. rows: an
+        iterable."""
         assert backend.name == 'postgresql' and not self.ids
         self.end()
-        if not rows:
+        rows = iter(rows)
+        row = next(rows, None)
+        if row is None:
             return
+        rows = itertools.chain([row], rows)
         transaction = Transaction()
         cursor = transaction.connection.cursor()
         user, now = transaction.user, dt.datetime.now()
@@ -107,7 +112,8 @@ class BulkWriter:
         try:
             copy.set_types(self._types)
             write_row = copy.write_row
-            for row in rows:
+            count = 0
+            for count, row in enumerate(rows, 1):
                 write_row((*row, user, now))
         except BaseException as exception:
             stack.__exit__(type(exception), exception,
@@ -115,7 +121,7 @@ class BulkWriter:
             raise
         self._sending = _Ending(stack)
         self._sending.start()
-        self.rows += len(rows)
+        self.rows += count
 
     def end(self):
         "Wait for the COPY of send() to end; raise its error"

@@ -380,6 +380,7 @@ class UsageImportTestCase(unittest.TestCase):
         send = BulkWriter.send
 
         def spy(writer, rows):
+            rows = list(rows)
             sent.append(len(rows))
             return send(writer, rows)
         with patch.object(usage_file, 'ROWS', 4), \
@@ -463,6 +464,36 @@ class UsageImportTestCase(unittest.TestCase):
         self.assertEqual(Usage.import_csv(csv_bytes(rows, columns=COLUMNS)),
             (2, 0))
         self.assertEqual([u.subscriber for u in self.usages()], [old, new])
+
+    @with_transaction()
+    def test_line_activated_after_first_rows(self):
+        """A line activated after the first rows of a file: its records
+        before are not in service, after they are its, whatever the
+        chunks"""
+        from crm_billing import usage_file
+        Usage = Pool().get('telecom.usage')
+        first = self.line()
+        later = self.line('13800138001', since=dt.date(2026, 11, 10))
+        rows = [call('13800138000', at(5), 60, record_id='A1'),
+            call('13800138001', at(12), 60, record_id='A2'),
+            call('13800138001', at(8), 60, record_id='A3'),
+            call('13800138001', at(11), 60, record_id='A4')]
+        for size in [usage_file.ROWS, 1]:
+            with self.subTest(size=size), \
+                    patch.object(usage_file, 'ROWS', size):
+                with self.assertRaises(UsageImportError) as cm:
+                    Usage.import_csv(csv_bytes(rows, columns=COLUMNS))
+                self.assertIn('nothing was written: 1 problems',
+                    cm.exception.message)
+                self.assertIn('Line 4, field "number", value '
+                    '"13800138001": the number had no line in service on '
+                    '2026-11-08', cm.exception.message)
+                self.assertEqual(Usage.import_csv(csv_bytes(
+                            rows[:2] + rows[3:], columns=COLUMNS)), (3, 0))
+                self.assertEqual(
+                    [(u.source_key, u.subscriber) for u in self.usages()],
+                    [('A1', first), ('A4', later), ('A2', later)])
+                Usage.delete(Usage.search([]))
 
     @with_transaction()
     def test_batches(self):

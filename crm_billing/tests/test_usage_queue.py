@@ -188,6 +188,7 @@ class UsageImportQueueTestCase(unittest.TestCase):
         send = BulkWriter.send
 
         def sending(writer, rows):
+            rows = list(rows)
             sent.append(len(rows))
             return send(writer, rows)
 
