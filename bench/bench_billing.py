@@ -595,7 +595,7 @@ class PhaseTimer:
     the inserts), measured by wrapping the methods for the run"""
     RATING = ['bill', '_insert_bills', '_insert_fees',
         '_insert_usage_lines', '_insert_late_lines',
-        '_insert_adjustments', '_total_bills']
+        '_insert_adjustments', '_link_adjustments']
     MODELS = [('telecom.bill.run.usage', 'collect'),
         ('telecom.bill', 'notify_issued'),
         ('telecom.provisioning.request', 'notify'),

@@ -1,17 +1,18 @@
 import datetime as dt
 
+from sql import Null
 from sql.aggregate import Max, Min
 from sql.conditionals import Coalesce
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
-from trytond.model.fields import SQL_OPERATORS
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from crm_telecom.money import format_money
+from crm_telecom.sql_tools import in_ids
 from crm_telecom.workflow import BulkWorkflow
 
 from .company import AccountMoneyMixin
@@ -128,17 +129,21 @@ class Bill(AccountMoneyMixin, BulkWorkflow, ModelSQL, ModelView):
             & subscriber.state.in_(['active', 'suspended']))
         bills = bill.select(bill.period_start, bill.period_end, bill.amount,
             bill.due_date, first_line.as_('line'),
-            where=SQL_OPERATORS['in'](bill.id, list(bill_ids))
+            where=in_ids(bill.id, list(bill_ids))
             & (bill.amount > 0))
-        query = bills.join(subscriber, condition=subscriber.id == bills.line
-            ).join(number, condition=number.id == subscriber.number
-            ).select(bills.period_start, bills.period_end, bills.amount,
-            bills.due_date, subscriber.id, number.number)
+        # the number of each line through the indexes: a join would be
+        # planned on a scan of every line whatever the batch's size
+        of_line = Subscriber.__table__()
+        msisdn = of_line.join(number, condition=number.id == of_line.number
+            ).select(number.number, where=of_line.id == bills.line)
+        query = bills.select(bills.period_start, bills.period_end,
+            bills.amount, bills.due_date, bills.line, msisdn,
+            where=bills.line != Null)
         # the text once, filled in for each bill
         template = gettext('crm_billing.msg_sms_bill_issued')
         messages = []
         for sub_ids in grouped_slice(bill_ids, 10000):
-            bills.where = (SQL_OPERATORS['in'](bill.id, list(sub_ids))
+            bills.where = (in_ids(bill.id, list(sub_ids))
                 & (bill.amount > 0))
             cursor.execute(*query)
             messages.extend({
@@ -155,6 +160,13 @@ class Bill(AccountMoneyMixin, BulkWorkflow, ModelSQL, ModelView):
 class BillLine(ModelSQL, ModelView):
     "Bill line: one charge and the reason for it"
     __name__ = 'telecom.bill.line'
+    # references the database does not check row by row: a bill run writes
+    # millions of lines, each taken from rows it joins (so they exist), and
+    # PostgreSQL's check of each reference costs as much as writing the
+    # line (the bill run also writes a bill after its lines, to give it
+    # their sum). Deleting a bill, line, plan, service or adjustment still
+    # follows the ORM's own ondelete rules, as on SQLite.
+    _unchecked_references = {'bill', 'subscriber', 'product', 'adjustment'}
 
     bill = fields.Many2One('telecom.bill', "Bill", required=True,
         ondelete='CASCADE', readonly=True)
@@ -201,6 +213,20 @@ class BillLine(ModelSQL, ModelView):
                 Index(t, (t.subscriber, Index.Range())),
                 })
         cls._order = [('bill', 'DESC'), ('sequence', 'ASC'), ('id', 'ASC')]
+
+    @classmethod
+    def __table_handler__(cls, module_name=None, history=False):
+        table = super().__table_handler__(module_name, history=history)
+        add_fk = table.add_fk
+
+        def add_checked_fk(columns, reference, *args, **kwargs):
+            if columns in cls._unchecked_references:
+                # the foreign key of an earlier version goes
+                table.drop_fk(columns)
+            else:
+                add_fk(columns, reference, *args, **kwargs)
+        table.add_fk = add_checked_fk
+        return table
 
     @classmethod
     def default_late(cls):

@@ -211,8 +211,8 @@ class BillRun(Workflow, ModelSQL, ModelView):
         for run in runs:
             if run.state != 'running':
                 continue
-            while run.bill_batch(BATCH_SIZE, first, last):
-                transaction.commit()
+            # a slice is one batch: its accounts were counted to fit
+            run.bill_batch(None, first, last)
             transaction.commit()
             # a fresh snapshot: of the slices committing last, one at
             # least sees every other's bills
@@ -223,7 +223,10 @@ class BillRun(Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         for run in runs:
             account, where = run._accounts_query()
-            cursor.execute(*account.select(account.id, where=where, limit=1))
+            # from the last account: the slices are taken in the order of
+            # their accounts, so while any is left the last ones are
+            cursor.execute(*account.select(account.id, where=where,
+                    order_by=[account.id.desc], limit=1))
             if cursor.fetchone() is None:
                 # two slices finishing at once: PostgreSQL refuses the
                 # second update of the run, the queue runs that task again
@@ -245,8 +248,9 @@ class BillRun(Workflow, ModelSQL, ModelView):
                 transaction.commit()
 
     def bill_batch(self, size=BATCH_SIZE, first=None, last=None):
-        """Bill the next batch of accounts without a bill (of ids first to
-        last when given); returns how many"""
+        """Bill the next batch of size accounts without a bill (of ids
+        first to last when given, all of them if size is None); returns
+        how many"""
         pool = Pool()
         Configuration = pool.get('telecom.configuration')
         Bill = pool.get('telecom.bill')

@@ -16,7 +16,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from crm_telecom.money import format_money
-from crm_telecom.sql_tools import clear_cache
+from crm_telecom.sql_tools import clear_cache, in_ids
 
 from .company import AccountMoneyMixin
 from .exceptions import BalanceError
@@ -154,7 +154,7 @@ class AccountMovement(AccountMoneyMixin, ModelSQL, ModelView):
             cursor.execute(*account.update(
                     [account.balance, account.write_uid, account.write_date],
                     [total, transaction.user, CurrentTimestamp()],
-                    where=SQL_OPERATORS['in'](account.id, list(sub_ids))))
+                    where=in_ids(account.id, list(sub_ids))))
         clear_cache(Account, account_ids)
 
     @classmethod

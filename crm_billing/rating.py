@@ -1,12 +1,13 @@
 """Rating of one bill cycle for a batch of accounts, in SQL.
 
-A batch is a handful of INSERT ... SELECT statements, whatever its size:
-the bills, their fee lines (plan periods and services prorated by days),
-their usage lines (from the run's usage totals, telecom.bill.run.usage:
-plan allowance of the day, then the add-ons of the cycle in the order of
-the plan periods, the rest at the plan's rates), the late usage of earlier
-cycles and the approved adjustments; then the bill totals and the ledger
-movements. Money is computed in whole cents (integer arithmetic, half-up),
+A batch is a handful of INSERT ... SELECT statements, whatever its size.
+The ids of its bills are taken first; then come the bills' fee lines (plan
+periods and services prorated by days), their usage lines (from the run's
+usage totals, telecom.bill.run.usage: plan allowance of the day, then the
+add-ons of the cycle in the order of the plan periods, the rest at the
+plan's rates), the late usage of earlier cycles and the approved
+adjustments; then the bills, each with the sum of its lines, and the
+ledger movements. Money is computed in whole cents (integer arithmetic, half-up),
 so PostgreSQL and SQLite bill to the same cent.
 
 Which usage a line charged is not written per record: a line covers the
@@ -22,15 +23,18 @@ from sql.functions import CurrentTimestamp, Div, Function, Round
 from sql.operators import Concat, Exists
 
 from trytond import backend
-from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
+from crm_telecom.bulk import reserve_ids
 from crm_telecom.sql_tools import (
     analyze_if_empty,
     clear_cache,
     day_after,
     days_between,
+    id_table,
+    in_ids,
+    without_jit,
 )
 
 KB_PER_MB = 1024
@@ -158,6 +162,7 @@ class Rating:
         self.cycle_days = (self.end - self.start).days
         self.account_ids = list(account_ids)
         self.bill_ids = {}
+        self.adjustments = []
         self.subscriber_ids = None
         self.lines_written = 0
         pool = Pool()
@@ -166,7 +171,7 @@ class Rating:
         self.template = pool.get('product.template').__table__()
 
     def _in_accounts(self, column):
-        return SQL_OPERATORS['in'](column, self.account_ids)
+        return in_ids(column, self.account_ids)
 
     def _in_lines(self, column):
         """The batch's lines, as a list of ids: the plan periods and
@@ -178,7 +183,7 @@ class Rating:
             cursor.execute(*subscriber.select(subscriber.id,
                     where=self._in_accounts(subscriber.account)))
             self.subscriber_ids = [i for i, in cursor]
-        return SQL_OPERATORS['in'](column, self.subscriber_ids or [None])
+        return in_ids(column, self.subscriber_ids)
 
     def _execute(self, query):
         Transaction().connection.cursor().execute(*query)
@@ -197,47 +202,51 @@ class Rating:
 
     # --- bills ----------------------------------------------------------------
 
+    def _reserve_bills(self):
+        """The ids of the batch's bills, one per account, taken first: the
+        lines are written before their bill, which then takes their sum as
+        its amount (rather than being written twice)"""
+        Bill = Pool().get('telecom.bill')
+        self.bill_ids = dict(zip(self.account_ids,
+                reserve_ids(Bill, len(self.account_ids))))
+
     def _insert_bills(self, issue_date, due_date):
         pool = Pool()
         Account = pool.get('telecom.account')
         account = Account.__table__()
-        bill = self.bill_table
+        bill, line = self.bill_table, self.line_table
         earlier = pool.get('telecom.bill').__table__()
+        bills = self._bills()
         prefix = 'B%s-' % self.start.strftime('%Y%m')
         # the watermark of the account's last bill: its late usage
         # starts after it
         usage_after = earlier.select(Max(earlier.usage_until),
             where=(earlier.account == account.id)
             & (earlier.period_start < self.start))
-        columns = ['code', 'account', 'payer', 'run', 'period_start',
+        amount = line.select(as_money(Coalesce(Sum(line.amount), 0)),
+            where=line.bill == bills.column2)
+        columns = ['id', 'code', 'account', 'payer', 'run', 'period_start',
             'period_end', 'date', 'due_date', 'amount', 'state',
             'usage_after', 'usage_until', 'create_uid', 'create_date']
-        transaction = Transaction()
-        cursor = transaction.connection.cursor()
-        returning = transaction.database.has_returning()
-        cursor.execute(*bill.insert([getattr(bill, c) for c in columns],
-                account.select(
+        self._execute(bill.insert([getattr(bill, c) for c in columns],
+                account.join(bills, condition=bills.column1 == account.id
+                    ).select(bills.column2,
                     Concat(prefix, Coalesce(account.code,
                             account.id.cast('VARCHAR'))),
                     account.id, account.payer, Literal(self.run.id),
                     Literal(self.start),
                     Literal(self.end - dt.timedelta(days=1)),
-                    Literal(issue_date), Literal(due_date), Literal(0),
+                    Literal(issue_date), Literal(due_date), amount,
                     Literal('issued'), usage_after,
                     Literal(self.run.usage_until), *self._stamp(),
-                    where=self._in_accounts(account.id)),
-                returning=[bill.account, bill.id] if returning else None))
-        if not returning:
-            cursor.execute(*bill.select(bill.account, bill.id,
-                    where=self._in_accounts(bill.account)
-                    & (bill.period_start == self.start)))
-        self.bill_ids = dict(cursor)
+                    # through the index: not a scan of every account
+                    where=self._in_accounts(account.id))))
 
     def _bills(self):
-        """The batch's bills as a list of (account, bill) values: joined
-        by the lines the batch writes, whatever the statistics of the bill
-        table say (a table analysed empty would be scanned for each row)"""
-        return Values([[a, b] for a, b in self.bill_ids.items()])
+        """The batch's bills as a table of (account, bill): joined by the
+        lines the batch writes, whatever the statistics of the bill table
+        say (a table analysed empty would be scanned for each row)"""
+        return id_table(list(self.bill_ids.items()))
 
     # --- fees -----------------------------------------------------------------
 
@@ -436,10 +445,31 @@ class Rating:
             Literal(self.cycle_days).as_('cycle_days'),
             self._prorated_allowance(template, totals.type, seg.days
                 ).as_('allowance'),
-            Case((totals.kind == totals.type, self._addon_allowance(
-                        totals.subscriber, totals.type)),
-                else_=0).as_('addon'))
+            self._addon_column(totals))
         self._usage_lines(rows, late=False)
+
+    def _addon_column(self, totals):
+        """The add-on allowance of usage totals, asked only for the domestic
+        usage of the batch's lines that have an add-on in the cycle (one
+        line in ten, mostly)"""
+        pool = Pool()
+        service = pool.get('telecom.subscriber.service').__table__()
+        template = pool.get('product.template').__table__()
+        _, _, overlaps = self._service_in_cycle(service)
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*service.join(template,
+                condition=(template.id == service.product)
+                & (template.telecom_type == 'addon')
+                ).select(service.subscriber,
+                where=self._in_lines(service.subscriber) & overlaps,
+                group_by=[service.subscriber]))
+        with_addon = [s for s, in cursor]
+        if not with_addon:
+            return Literal(0).as_('addon')
+        return Case(((totals.kind == totals.type)
+                & in_ids(totals.subscriber, with_addon),
+                self._addon_allowance(totals.subscriber, totals.type)),
+            else_=0).as_('addon')
 
     def _insert_late_lines(self):
         """Usage that arrived after its cycle was billed: rated on the plan
@@ -491,7 +521,7 @@ class Rating:
 
     def _insert_adjustments(self):
         """Approved adjustments not billed yet (a few per batch, read
-        first), then linked to their bill"""
+        first); they are linked to their bill once it is written"""
         Adjustment = Pool().get('telecom.bill.adjustment')
         adjustment = Adjustment.__table__()
         cursor = Transaction().connection.cursor()
@@ -499,11 +529,11 @@ class Rating:
                 where=self._in_accounts(adjustment.account)
                 & (adjustment.state == 'approved')
                 & (adjustment.bill == Null)))
-        pending = [(i, self.bill_ids[a]) for i, a in cursor
-            if a in self.bill_ids]
+        self.adjustments = pending = [[i, self.bill_ids[a]]
+            for i, a in cursor if a in self.bill_ids]
         if not pending:
             return
-        bills = Values([list(p) for p in pending])
+        bills = Values(pending)
         self._insert_lines(adjustment.join(bills,
                 condition=bills.column1 == adjustment.id
                 ).select(bills.column2, adjustment.subscriber,
@@ -511,15 +541,14 @@ class Rating:
                 Literal(False), NONE, NONE, NONE, NONE, NONE, NONE, NONE,
                 NONE, NONE, NONE, from_cents(cents(adjustment.amount)),
                 adjustment.id, *self._stamp()))
+
+    def _link_adjustments(self):
+        if not self.adjustments:
+            return
+        adjustment = Pool().get('telecom.bill.adjustment').__table__()
+        bills = Values(self.adjustments)
         self._execute(adjustment.update([adjustment.bill], [bills.column2],
                 from_=[bills], where=adjustment.id == bills.column1))
-
-    def _total_bills(self):
-        bill, line = self.bill_table, self.line_table
-        self._execute(bill.update([bill.amount],
-                [line.select(as_money(Coalesce(Sum(line.amount), 0)),
-                        where=line.bill == bill.id)],
-                where=SQL_OPERATORS['in'](bill.id, list(self.bill_ids.values()))))
 
     def bill(self, issue_date, due_date):
         "Write the bills of the batch; returns {bill id: (account, amount)}"
@@ -528,20 +557,23 @@ class Rating:
         Line = pool.get('telecom.bill.line')
         Adjustment = pool.get('telecom.bill.adjustment')
         Movement = pool.get('telecom.account.movement')
-        self._insert_bills(issue_date, due_date)
+        without_jit()
+        self._reserve_bills()
         if not self.bill_ids:
             return {}
         self._insert_fees()
         self._insert_usage_lines()
         self._insert_late_lines()
         self._insert_adjustments()
-        analyze_if_empty(Bill, len(self.bill_ids))
+        # the bills add up their lines through the index on the bill
         analyze_if_empty(Line, self.lines_written)
-        self._total_bills()
+        self._insert_bills(issue_date, due_date)
+        self._link_adjustments()
+        analyze_if_empty(Bill, len(self.bill_ids))
         bill = self.bill_table
         cursor = Transaction().connection.cursor()
         cursor.execute(*bill.select(bill.id, bill.account, bill.amount,
-                where=SQL_OPERATORS['in'](bill.id,
+                where=in_ids(bill.id,
                     list(self.bill_ids.values()))))
         bills = {b: (a, amount) for b, a, amount in cursor}
         # the bill is owed: it takes its amount off the balance

@@ -17,7 +17,7 @@ from trytond.model import Index, ModelSQL, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from crm_telecom.sql_tools import day_after
+from crm_telecom.sql_tools import day_after, day_of, without_jit
 
 
 class BillRunUsage(ModelSQL):
@@ -43,8 +43,12 @@ class BillRunUsage(ModelSQL):
     def __setup__(cls):
         super().__setup__()
         t = cls.__table__()
-        cls._sql_indexes.add(Index(t, (t.run, Index.Range()),
-                (t.account, Index.Range())))
+        cls._sql_indexes.update({
+                Index(t, (t.run, Index.Range()), (t.account, Index.Range())),
+                # each batch asks whether it has late usage: mostly not
+                Index(t, (t.run, Index.Range()), (t.account, Index.Range()),
+                    where=t.late_bill != Null),
+                })
 
     @classmethod
     def collect(cls, run):
@@ -55,6 +59,7 @@ class BillRunUsage(ModelSQL):
             table.late_bill, table.type, table.kind, table.units,
             table.count, table.charge]
         cursor.execute(*table.delete(where=table.run == run.id))
+        without_jit()
         for query in [cls._cycle_query(run), cls._late_query(run)]:
             cursor.execute(*table.insert(columns, query))
         if backend.name == 'postgresql':
@@ -80,21 +85,27 @@ class BillRunUsage(ModelSQL):
             pool.get('telecom.subscriber.plan').__table__())
 
     @staticmethod
-    def _grouped(usage, query_from, where, run, account, period, late_bill):
+    def _grouped(usage, query_from, where, run, account, period, late_bill,
+            counted=None, rated=None):
         """Totals grouped on plain columns (PostgreSQL does not match a
         grouped expression that carries parameters), then given their
-        kind: rated records before roaming ones, as usage_kind() says"""
-        rated = (usage.charge != Null).as_('rated')
+        kind: rated records before roaming ones, as usage_kind() says.
+        usage: records, or totals of records when counted (their count)
+        and rated (whether pre-rated) are given"""
+        if rated is None:
+            rated = usage.charge != Null
+        count = Count(usage.id) if counted is None else Sum(counted)
         keys = [account, usage.subscriber, period, usage.type, usage.roaming]
         if late_bill is not None:
             keys.append(late_bill)
         grouped = query_from.select(account.as_('account'),
             usage.subscriber.as_('subscriber'), period.as_('period'),
-            usage.type.as_('type'), usage.roaming.as_('roaming'), rated,
-            Sum(usage.units).as_('units'), Count(usage.id).as_('count'),
+            usage.type.as_('type'), usage.roaming.as_('roaming'),
+            rated.as_('rated'),
+            Sum(usage.units).as_('units'), count.as_('count'),
             Sum(usage.charge).as_('charge'),
             *([late_bill.as_('late_bill')] if late_bill is not None else []),
-            where=where, group_by=keys + [usage.charge != Null])
+            where=where, group_by=keys + [rated])
         return grouped.select(Literal(run.id), grouped.account,
             grouped.subscriber, grouped.period,
             grouped.late_bill if late_bill is not None
@@ -104,24 +115,54 @@ class BillRunUsage(ModelSQL):
                 (grouped.roaming == Literal(True),
                     Concat('roaming_', grouped.type)),
                 else_=grouped.type),
-            grouped.units, grouped.count, grouped.charge)
+            grouped.units, grouped.count, grouped.charge,
+            # written in the order of the index the batches read them by
+            order_by=[grouped.account])
 
     @classmethod
     def _cycle_query(cls, run):
-        "The cycle's records up to the watermark"
+        """The cycle's records up to the watermark, added up per line
+        before they meet the lines and plan periods: the joins then take a
+        row per line and kind instead of one per record. Only the records
+        of lines whose plan changed, started or ended within the cycle
+        are kept apart by day, to find the plan period of each."""
         usage, subscriber, account, period = cls._tables()
-        query_from = usage.join(subscriber,
-            condition=usage.subscriber == subscriber.id
+        changed = Pool().get('telecom.subscriber.plan').__table__()
+        start, end = run.period_start, run._end
+        partial = changed.select(changed.subscriber,
+            where=(changed.start_date < end)
+            & ((changed.end_date == Null) | (changed.end_date > start))
+            & ((changed.start_date > start)
+                | ((changed.end_date != Null) & (changed.end_date < end))))
+        records = usage.select(usage.id, usage.subscriber, usage.type,
+            usage.roaming, usage.units, usage.charge,
+            Case((usage.subscriber.in_(partial), day_of(usage.start))
+                ).as_('day'),
+            where=(usage.start >= start) & (usage.start < end)
+            & (usage.id <= run.usage_until))
+        per_line = records.select(records.subscriber, records.type,
+            records.roaming, records.day,
+            Sum(records.units).as_('units'), Count(records.id).as_('count'),
+            Sum(records.charge).as_('charge'),
+            (records.charge != Null).as_('rated'),
+            # the line last: grouped first on it, the planner would read
+            # the month through the index on (line, start), at random
+            group_by=[records.type, records.roaming, records.day,
+                records.charge != Null, records.subscriber])
+        query_from = per_line.join(subscriber,
+            condition=per_line.subscriber == subscriber.id
             ).join(account, condition=subscriber.account == account.id
-            ).join(period, condition=(period.subscriber == usage.subscriber)
-            & (usage.start >= period.start_date)
-            & ((period.end_date == Null) | (usage.start < period.end_date)))
-        where = ((usage.start >= run.period_start)
-            & (usage.start < run._end)
-            & (usage.id <= run.usage_until)
-            & (account.bill_cycle_day == run.period_start.day))
-        return cls._grouped(usage, query_from, where, run, account.id,
-            period.id, None)
+            ).join(period, condition=(period.subscriber == per_line.subscriber)
+            & (period.start_date < end)
+            & ((period.end_date == Null) | (period.end_date > start))
+            & ((per_line.day == Null)
+                | ((per_line.day >= period.start_date)
+                    & ((period.end_date == Null)
+                        | (per_line.day < period.end_date)))))
+        where = account.bill_cycle_day == start.day
+        return cls._grouped(per_line, query_from, where, run, account.id,
+            period.id, None, counted=per_line.count,
+            rated=per_line.rated)
 
     @classmethod
     def _late_query(cls, run):

@@ -237,7 +237,7 @@ class ProvisioningRequest(ModelSQL, ModelView):
             if local:
                 values.update(cls._local_ack_values(now))
             vlist.append(values)
-        return cls._create_and_queue(vlist)
+        return cls.browse(cls._create_and_queue(vlist))
 
     @classmethod
     def _create_and_queue(cls, vlist):
@@ -270,9 +270,7 @@ class ProvisioningRequest(ModelSQL, ModelView):
                     if row[state] in OPEN_STATES], 500):
             open_.extend(cls.browse(list(sub_ids)))
         cls._enqueue(open_)
-        # records that share nothing: a bill run's tens of thousands of SMS
-        # cost no check of each id against every other
-        return [cls(i) for i in ids]
+        return ids
 
     @classmethod
     def _local_ack_values(cls, now):
@@ -324,7 +322,9 @@ class ProvisioningRequest(ModelSQL, ModelView):
 
         messages: dicts with 'subscriber' (instance or id), 'event'
         (bill_issued, reminder, suspension, restoration) and 'text', and
-        the line's 'number' when the caller has it (else it is read)."""
+        the line's 'number' when the caller has it (else it is read).
+        Returns the ids of the requests, not records: a bill run sends
+        tens of thousands at once."""
         Configuration = Pool().get('telecom.configuration')
         local = not Configuration(1).sms_url
         now = _now()

@@ -12,6 +12,7 @@ import sqlite3
 import threading
 
 from sql import Table
+from sql.aggregate import Max
 
 try:
     from psycopg.copy import LibpqWriter
@@ -187,6 +188,32 @@ class _Ending(threading.Thread):
             self.stack.close()
         except BaseException as exception:
             self.error = exception
+
+
+def reserve_ids(Model, count):
+    """The next count ids of Model's table, taken before its rows are
+    written (rows that point to them can be written first): from the
+    table's sequence on PostgreSQL; on SQLite from its AUTOINCREMENT
+    counter, moved past them (writers take turns there)"""
+    if not count:
+        return []
+    transaction = Transaction()
+    database, connection = transaction.database, transaction.connection
+    if backend.name == 'postgresql':
+        ids = database.nextid(connection, Model._table, count=count)
+        return [ids] if count == 1 else ids
+    # AUTOINCREMENT never gives an id again: past the greatest id ever
+    # given (sqlite_sequence), which is at least the greatest id there is
+    table, sequence = Table(Model._table), Table('sqlite_sequence')
+    cursor = connection.cursor()
+    cursor.execute(*table.select(Max(table.id)))
+    last, = cursor.fetchone()
+    cursor.execute(*sequence.select(sequence.seq,
+            where=sequence.name == Model._table))
+    given = cursor.fetchone()
+    last = max(last or 0, given[0] if given else 0)
+    database.setnextid(connection, Model._table, last + count + 1)
+    return list(range(last + 1, last + count + 1))
 
 
 def reserve_codes(sequence, count):

@@ -1,6 +1,7 @@
 "Helpers for the set-based SQL paths (bill run, imports, balances)"
-from sql import Literal
+from sql import Literal, Select, Values
 from sql.functions import Function
+from sql.operators import In
 
 from trytond import backend
 from trytond.transaction import Transaction
@@ -41,6 +42,56 @@ def day_after(date):
     if backend.name == 'sqlite':
         return _SQLiteDate(date, Literal('+1 day'))
     return date + Literal(1)
+
+
+def _int_array(ids):
+    """A list of ids as the text of a PostgreSQL integer array: psycopg
+    would look at each element of a list to choose the array's type"""
+    return Literal('{%s}' % ','.join(map(str, ids))).cast('INTEGER[]')
+
+
+def in_ids(column, ids):
+    "column is one of ids (a list of integers), as SQL with one parameter"
+    if backend.name != 'postgresql':
+        return In(column, list(ids) or [None])
+    return column == _Any(_int_array(ids))
+
+
+class _Any(Function):
+    __slots__ = ()
+    _function = 'ANY'
+
+
+class _Unnest(Function):
+    __slots__ = ()
+    _function = 'UNNEST'
+
+
+def id_table(rows):
+    """A table of rows of ids (column1, column2, ...), as SQL to join: on
+    PostgreSQL one array parameter per column, unnested (thousands of
+    VALUES parameters cost the client more to send than the statement
+    costs the server); VALUES elsewhere"""
+    if backend.name != 'postgresql':
+        return Values([list(r) for r in rows])
+    columns = list(zip(*rows)) if rows else [[]]
+    return Select([_Unnest(_int_array(c)).as_('column%s' % (i + 1))
+            for i, c in enumerate(columns)])
+
+
+def day_of(timestamp):
+    "The date of a timestamp, as SQL"
+    if backend.name == 'sqlite':
+        return _SQLiteDate(timestamp)
+    return timestamp.cast('DATE')
+
+
+def without_jit():
+    """PostgreSQL: no JIT compilation for the rest of this transaction.
+    The bill run's statements each handle a batch or a month once: JIT
+    compiles them anew at every execution, for more time than it saves."""
+    if backend.name == 'postgresql':
+        Transaction().connection.cursor().execute('SET LOCAL jit = off')
 
 
 def analyze_if_empty(Model, rows):

@@ -439,6 +439,29 @@ class BillingTestCase(unittest.TestCase):
         self.assertEqual(cm.exception.message, message)
 
     @with_transaction()
+    def test_bill_line_references(self):
+        """A bill line's references are the ORM's to keep, not checked
+        row by row by the database: a plan on a bill cannot be deleted,
+        deleting a bill deletes its lines"""
+        pool = Pool()
+        Bill = pool.get('telecom.bill')
+        Line = pool.get('telecom.bill.line')
+        Template = pool.get('product.template')
+        subscriber = self.line()
+        self.bill_cycle()
+        bill = self.bill_of(subscriber)
+        plan_fee, = self.lines(bill, 'plan_fee')
+        line_ids = [l.id for l in bill.lines]
+        table = Line.__table_handler__()
+        for column in Line._unchecked_references:
+            self.assertNotIn('telecom_bill_line_%s_fkey' % column,
+                getattr(table, '_constraints', []))
+        with self.assertRaises(UserError):
+            Template.delete([plan_fee.product])
+        Bill.delete([bill])
+        self.assertEqual(Line.search([('id', 'in', line_ids)]), [])
+
+    @with_transaction()
     def test_late_usage_on_next_bill(self):
         """Usage that arrives after its cycle was billed is charged on the
         next bill, once, with what its cycle left of the allowance"""

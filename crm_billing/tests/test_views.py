@@ -166,14 +166,14 @@ class ViewsTestCase(unittest.TestCase):
         configuration = Configuration(1)
         configuration.sms_url = 'http://sms.invalid/send'
         configuration.save()
-        pending, sent, dead = Request.notify([
+        pending, sent, dead = Request.browse(Request.notify([
                 {'subscriber': subscriber, 'event': 'reminder',
                     'text': "Please pay"}
-                for _ in range(3)])
+                for _ in range(3)]))
         Request._set_state([sent], 'sent', ['pending'])
         Request._set_state([dead], 'dead', ['pending'])
-        theirs, = Request.notify([{'subscriber': other, 'event': 'reminder',
-                    'text': "Please pay"}])
+        theirs, = Request.browse(Request.notify([{'subscriber': other,
+                        'event': 'reminder', 'text': "Please pay"}]))
 
         customer, other_customer = Party.browse(
             [subscriber.customer.id, other.customer.id])

@@ -738,19 +738,19 @@ class ProvisioningTestCase(RPCMixin, RouteTestCase):
         Queue = pool.get('ir.queue')
         subscriber = self.setup_line()
         self.configure()
-        local, = Request.notify([{'subscriber': subscriber,
-                    'event': 'reminder', 'text': "您的话费已逾期"}])
+        local, = Request.browse(Request.notify([{'subscriber': subscriber,
+                        'event': 'reminder', 'text': "您的话费已逾期"}]))
         self.assertEqual((local.channel, local.action, local.state,
                 local.response), ('sms', 'reminder', 'done', 'local'))
 
         self.configure(sms_url=True)
         texts = ["您的账单已出", "您已停机"]
-        messages = Request.notify([
+        messages = Request.browse(Request.notify([
                 {'subscriber': subscriber, 'event': 'bill_issued',
                     'text': texts[0]},
                 {'subscriber': subscriber, 'event': 'suspension',
                     'text': texts[1]},
-                ])
+                ]))
         self.assertEqual({m.state for m in messages}, {'pending'})
         # one task for the batch
         task = self.task(messages[0])
@@ -778,9 +778,10 @@ class ProvisioningTestCase(RPCMixin, RouteTestCase):
                 lambda section, option, default=None: 3
                 if (section, option) == ('queue', 'batch_size')
                 else getint(section, option, default=default)):
-            messages = Request.notify([{'subscriber': subscriber,
-                        'event': 'reminder', 'text': str(i)}
-                    for i in range(7)])
+            messages = Request.browse(Request.notify([
+                        {'subscriber': subscriber, 'event': 'reminder',
+                            'text': str(i)}
+                        for i in range(7)]))
         tasks = [m.queue_task for m in messages]
         self.assertEqual(len(set(tasks)), 3)
         self.assertEqual([tasks.count(t) for t in sorted(set(tasks))],
