@@ -105,6 +105,9 @@ def parse_args(argv=None):
         help="skip the set-up and the generator: undo the cycle's bill run "
         "and the imported file on the database of a previous run, then "
         "measure again (for developing the benchmark and the bill run)")
+    parser.add_argument('--skip-bill-run', action='store_true',
+        help="skip step 1 (the baseline aggregation, the bill run and its "
+        "check): only the usage import of step 2 is measured")
     parser.add_argument('--results', default=str(ROOT / 'bench' / 'results'),
         help="directory of the JSON results")
     args = parser.parse_args(argv)
@@ -1172,6 +1175,12 @@ def summary_rows(results):
             * 1e6, "one SQL aggregation", base['seconds'] / usage * 1e6,
             run['seconds'] / base['seconds'],
             "compare between runs of different sizes"))
+    rows.extend(import_summary_rows(results))
+    return rows
+
+
+def import_summary_rows(results):
+    rows = []
     imp = results.get('import')
     if imp:
         rows.append(("usage import (rows/s)", imp['import']['rows_per_s'],
@@ -1294,6 +1303,29 @@ def print_summary(results):
         print(run['cprofile_stats'][:6000])
 
 
+def import_only(tryton, uri, args, end, results):
+    "--skip-bill-run: step 2 alone, its figures printed and written"
+    log("step 1: skipped")
+    if args.import_rows:
+        log("step 2: usage import")
+        results['import'] = bench_import(tryton, uri, args, end)
+    results['summary'] = [
+        {'figure': f, 'value': v, 'baseline': b, 'baseline_value': bv,
+            'ratio': r, 'ratio_means': m}
+        for f, v, b, bv, r, m in import_summary_rows(results)]
+    print()
+    for row in results['summary']:
+        print("%s %s | %s %s | %.3f" % (row['figure'], _fmt(row['value']),
+                row['baseline'], _fmt(row['baseline_value']), row['ratio']))
+    out = Path(args.results)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / ('billing-%s.json'
+        % dt.datetime.now().strftime('%Y%m%d-%H%M%S'))
+    with open(path, 'w') as fp:
+        json.dump(results, fp, indent=2, ensure_ascii=False, default=str)
+    print("results written to %s" % path)
+
+
 def main(argv=None):
     args = parse_args(argv)
     uri = database_uri()
@@ -1324,6 +1356,8 @@ def main(argv=None):
                 results['subscribers'], = conn.execute(
                     'SELECT COUNT(*) FROM telecom_subscriber').fetchone()
                 results['usage'] = results['cycle']['usage']
+        if args.skip_bill_run:
+            return import_only(tryton, uri, args, end, results)
         log("step 1: baseline aggregation")
         totals, results['baseline'] = run_baseline(uri, args.database,
             args.cycle, end)

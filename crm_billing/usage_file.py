@@ -1,6 +1,6 @@
 """A usage file through its import: read, checked, resolved, written.
 
-A file is read whole and every row is checked before anything is written:
+Every row of a file is checked and the file is written whole or not at all:
 the user gets every problem at once (line, column, value, what is wrong)
 and a file with a problem imports nothing. What a row means depends on the
 format of the file (the parse_<format> methods of telecom.usage.import);
@@ -10,8 +10,11 @@ source keys already imported and the bulk write.
 
 The rows are read by chunks (Cells) and checked column by column: each
 check runs over the cells of a column at once and looks at a cell alone
-only when it is not as files mostly write it; the checked rows are kept
-field by field (UsageFile.rows) down to the COPY."""
+only when it is not as files mostly write it. Each chunk's checked rows
+get their lines and lose their known keys, then, on PostgreSQL, go into a
+COPY the server runs while the next chunk is read (a file found wrong
+later is undone to a savepoint); elsewhere they are kept field by field
+(UsageFile.rows) and written once the whole file is checked."""
 import codecs
 import contextlib
 import csv
@@ -62,11 +65,17 @@ ROWS = 10_000
 # batch of a thousand costs as much as one of ten thousand (91,000 numbers
 # of a pool of 110,000: 1.7 s by thousands, 0.27 s by ten thousands)
 NUMBER_BATCH = {'postgresql': 10_000}
+# a chunk bringing numbers of at least 1/POOL_SHARE of the pool: the lines
+# of the whole pool are read at once, not by a scan of it per chunk
+POOL_SHARE = 20
 # keys looked up per query. PostgreSQL probes the unique index for each key
 # of a batch of a thousand; for ten thousand it plans a scan of the whole
 # table unless the table is far bigger (600,000 rows: 60 ms a batch,
 # against 8 ms to probe the same keys)
 KEY_BATCH = {'postgresql': 1000}
+# between the keys of a chunk sent as one text (a key holding it is
+# looked up as the others)
+KEY_SEPARATOR = '\x1f'
 # after a big import, the bill run and the next import must not be planned
 # on statistics of the table before it (autovacuum may come minutes later)
 ANALYZE_ROWS = 100_000
@@ -354,9 +363,23 @@ class UsageFile:
         self.encoding = detect_encoding(self.data)
         self.problems = Problems()
         self.header_ok = False
-        # the checked rows to write, field by field (FIELDS)
+        # PostgreSQL: the checked rows of each chunk stream into a COPY the
+        # server runs while the next chunk is read; a file with a problem
+        # is undone (atomic). Otherwise they are kept (rows) and written
+        # once the whole file is checked.
+        self.stream = backend.name == 'postgresql'
+        # the checked rows kept to write at the end, field by field
         self.rows = {f: [] for f in FIELDS}
-        self.unchecked = []     # (line, number, start) of rows with problems
+        self.import_id = None
+        self.writer = None      # BulkWriter of the rows streamed
+        self.months = set()     # months streamed into
+        self.attached = None    # months whose partition is attached
+        self.services = {}      # lines of the numbers looked up
+        self.whole_pool = False     # services has every number
+        # the numbers of services with one line, not terminated, active
+        # since current_since (the first day of the first rows): its id
+        self.current = {}
+        self.current_since = None
         self.keys = set()
         self.total = 0
         self.repeated = 0
@@ -461,13 +484,16 @@ class UsageFile:
             other_party, roaming, charge, source_key):
         """The checked rows of cells, given as a list of values per field
         (one per row; those of the rows with a problem are ignored), but
-        the rows whose key came earlier in the file"""
+        the rows whose key came earlier in the file: their lines are looked
+        up, those already imported dropped, the others written (stream) or
+        kept to write once the whole file is checked"""
         keep = bytearray(b'\x01') * len(cells)
+        unchecked = []  # (line, number, start) of rows with problems
         for i in cells.bad:
             keep[i] = 0
             # a row with problems: still tell whether its number is known
             if number[i] is not None:
-                self.unchecked.append((cells.lines[i], number[i], start[i]))
+                unchecked.append((cells.lines[i], number[i], start[i]))
         keys = self.keys
         if (not keys.isdisjoint(source_key)
                 or len(set(source_key)) != len(source_key)):
@@ -481,49 +507,91 @@ class UsageFile:
                         keys.add(key)
         else:
             keys.update(compress(source_key, keep))
-        rows = self.rows
+        rows = {}
         for field, values in [('line', cells.lines), ('number', number),
                 ('type', type_), ('start', start), ('duration', duration),
                 ('volume', volume), ('other_party', other_party),
                 ('roaming', roaming), ('charge', charge),
                 ('source_key', source_key)]:
-            rows[field].extend(compress(values, keep))
-        rows['units'].extend(started_units(compress(type_, keep),
-                compress(duration, keep), compress(volume, keep)))
+            rows[field] = list(compress(values, keep))
+        if not self.problems:
+            rows['units'] = started_units(rows['type'], rows['duration'],
+                rows['volume'])
+            # in key order, the lookups and then the inserts into the unique
+            # index of the keys touch neighbouring pages, not random ones
+            keys = rows['source_key']
+            if keys != sorted(keys):
+                order = sorted(range(len(keys)), key=keys.__getitem__)
+                for field, values in rows.items():
+                    rows[field] = [values[i] for i in order]
+        # the lookups wait for the server to end the COPY of the rows before
+        self._pause()
+        self._resolve(rows, unchecked)
+        if self.problems:
+            # nothing of the file is written: only its problems matter
+            return
+        self._drop_existing(rows)
+        if self.stream:
+            self._send(rows)
+        else:
+            for field, values in self.rows.items():
+                values.extend(rows[field])
 
-    def _keep(self, keep):
-        "Only the rows to write where keep (a boolean per row) is true"
-        for field, values in self.rows.items():
-            self.rows[field] = list(compress(values, keep))
-
-    def resolve_lines(self):
+    def _resolve(self, rows, unchecked):
         """The line (subscriber) of each row's number in service on the
-        day of use, one query per batch of distinct numbers (NUMBER_BATCH)"""
+        day of use, one query per batch of numbers not looked up before
+        (NUMBER_BATCH)"""
         pool = Pool()
         Number = pool.get('telecom.number')
         Subscriber = pool.get('telecom.subscriber')
         number = Number.__table__()
         subscriber = Subscriber.__table__()
-        cursor = Transaction().connection.cursor()
-        rows = self.rows
+        # number -> [(activation, termination, subscriber)], None: unknown
+        services = self.services
         numbers = set(rows['number'])
-        numbers.update(n for _, n, _ in self.unchecked)
-        services = {}   # number -> [(activation, termination, subscriber)]
-        for batch in grouped_slice(sorted(numbers),
-                NUMBER_BATCH.get(backend.name, 1000)):
-            _lookup(cursor, number.join(subscriber, 'LEFT',
-                    condition=(subscriber.number == number.id)
-                    & (subscriber.activation_date != Null)
-                    ).select(number.number, subscriber.activation_date,
-                    subscriber.termination_date, subscriber.id,
-                    where=SQL_OPERATORS['in'](number.number, list(batch))))
-            for msisdn, activation, termination, sub_id in cursor:
-                periods = services.setdefault(msisdn, [])
-                if sub_id is not None:
-                    periods.append((activation, termination, sub_id))
-        for periods in services.values():
-            # the latest activation wins on a day a number changed hands
-            periods.sort(reverse=True)
+        numbers.update(n for _, n, _ in unchecked)
+        starts = rows['start']
+        if starts and self.current_since is None:
+            self.current_since = min(starts).date()
+        missing = numbers.difference(services)
+        if missing and not self.whole_pool:
+            cursor = Transaction().connection.cursor()
+            query = number.join(subscriber, 'LEFT',
+                condition=(subscriber.number == number.id)
+                & (subscriber.activation_date != Null)
+                ).select(number.number, subscriber.activation_date,
+                subscriber.termination_date, subscriber.id)
+            size = _pool_size(cursor, Number)
+            if size is not None and len(missing) * POOL_SHARE >= size:
+                # numbers of a good part of the pool, which PostgreSQL
+                # scans for each chunk: the whole pool read once instead
+                self.whole_pool = True
+                batches = [None]
+            else:
+                batches = grouped_slice(sorted(missing),
+                    NUMBER_BATCH.get(backend.name, 1000))
+            found = {}
+            for batch in batches:
+                if batch is not None:
+                    query.where = SQL_OPERATORS['in'](number.number,
+                        list(batch))
+                _lookup(cursor, query)
+                for msisdn, activation, termination, sub_id in cursor:
+                    periods = found.setdefault(msisdn, [])
+                    if sub_id is not None:
+                        periods.append((activation, termination, sub_id))
+            current = self.current
+            for msisdn, periods in found.items():
+                # the latest activation wins on a day a number changed hands
+                periods.sort(reverse=True)
+                if services.setdefault(msisdn, periods) is not periods:
+                    continue
+                if (len(periods) == 1 and periods[0][1] is None
+                        and self.current_since is not None
+                        and periods[0][0] <= self.current_since):
+                    current[msisdn] = periods[0][2]
+        for msisdn in missing:
+            services.setdefault(msisdn, None)   # unknown
         add = self.problems.add
         name = self.names['number']
 
@@ -543,68 +611,195 @@ class UsageFile:
             add(line, name, msisdn, 'msg_usage_problem_not_in_service',
                 date=day.isoformat())
 
-        starts = rows['start']
         subscribers = []
         if starts:
             # a number that had one line, in service on every day of the
-            # file, has that line on the day of each of its rows
+            # rows, has that line on the day of each of its rows
             first, last = min(starts).date(), max(starts).date()
-            always = {n: p[0][2] for n, p in services.items()
-                if len(p) == 1 and p[0][0] <= first
-                and (p[0][1] is None or p[0][1] >= last)}
+            if first >= self.current_since:
+                # mostly: the numbers with one line, not terminated, active
+                # since the first day of the file's first rows
+                always = self.current
+            else:
+                always = {}
+                for msisdn in set(rows['number']):
+                    periods = services[msisdn]
+                    if (periods and len(periods) == 1
+                            and periods[0][0] <= first
+                            and (periods[0][1] is None
+                                or periods[0][1] >= last)):
+                        always[msisdn] = periods[0][2]
             subscribers = list(map(always.get, rows['number']))
             for i, sub_id in enumerate(subscribers):
                 if sub_id is None:
                     subscribers[i] = in_service(rows['line'][i],
                         rows['number'][i], starts[i])
         rows['subscriber'] = subscribers
-        for line, msisdn, start in self.unchecked:
+        for line, msisdn, start in unchecked:
             in_service(line, msisdn, start)
 
-    def drop_existing(self):
-        "Rows whose source key is already in the database are skipped"
+    def _drop_existing(self, rows):
+        """Rows whose source key is already in the database are skipped
+        (rows in key order)"""
         Usage = Pool().get('telecom.usage')
         usage = Usage.__table__()
         cursor = Transaction().connection.cursor()
-        # in key order, the lookups and then the inserts into the unique
-        # index of the keys touch neighbouring pages instead of random ones
-        keys = self.rows['source_key']
-        if keys != sorted(keys):
-            order = sorted(range(len(keys)), key=keys.__getitem__)
-            for field, values in self.rows.items():
-                self.rows[field] = [values[i] for i in order]
-            keys = self.rows['source_key']
+        keys = rows['source_key']
+        if not keys:
+            return
         existing = set()
+        if backend.name == 'postgresql':
+            # the partition being written has the statistics of an empty
+            # table: PostgreSQL would scan the rows already streamed once
+            # per batch instead of probing the index of the keys
+            cursor.execute("SELECT current_setting('enable_seqscan'), "
+                "set_config('enable_seqscan', 'off', true)")
+            seqscan, _ = cursor.fetchone()
+        bounds = _bounds(cursor, keys)
+        if bounds is not None:
+            # new records mostly have keys of their own range: when the
+            # database has no key in it, no key needs a lookup
+            least, greatest = bounds
+            _lookup(cursor, usage.select(usage.source_key,
+                    where=(usage.source_key >= least)
+                    & (usage.source_key <= greatest), limit=1))
+            if cursor.fetchone() is None:
+                keys = []
         for batch in grouped_slice(keys, KEY_BATCH.get(backend.name, 1000)):
             _lookup(cursor, usage.select(usage.source_key,
                     where=SQL_OPERATORS['in'](usage.source_key,
                         list(batch))))
             existing.update(k for k, in cursor)
+        if backend.name == 'postgresql':
+            cursor.execute("SELECT set_config('enable_seqscan', %s, true)",
+                (seqscan,))
         if existing:
-            self._keep([k not in existing for k in keys])
-            self.existing = len(existing)
+            keep = [k not in existing for k in rows['source_key']]
+            for field, values in rows.items():
+                rows[field] = list(compress(values, keep))
+            self.existing += len(existing)
+
+    def _send(self, rows):
+        """Stream the rows into the COPY of the file, but those of months
+        without their partition, kept for the end: the partitions are made
+        once the whole file is checked, and their DDL would hold the
+        transactions writing the progress"""
+        Usage = Pool().get('telecom.usage')
+        if not rows['start']:
+            return
+        if self.attached is None:
+            self.attached = {month for month, _, attached
+                in Usage.partitions() if attached}
+        starts = rows['start']
+        first, last = min(starts), max(starts)
+        if (first.year, first.month) == (last.year, last.month):
+            months = {dt.date(first.year, first.month, 1)}
+        else:
+            months = {dt.date(s.year, s.month, 1) for s in starts}
+        if not months <= self.attached:
+            later = [dt.date(s.year, s.month, 1) not in self.attached
+                for s in rows['start']]
+            for field, values in self.rows.items():
+                values.extend(compress(rows[field], later))
+            now = [not w for w in later]
+            for field, values in rows.items():
+                rows[field] = list(compress(values, now))
+            months &= self.attached
+        if months - self.months:
+            Usage.before_writing(months - self.months)
+            self.months |= months
+        if self.writer is None:
+            self.writer = BulkWriter(Usage, WRITTEN + ['import_'])
+        self.writer.send(zip(*(rows[f] for f in WRITTEN),
+                repeat(self.import_id)))
+
+    def _pause(self):
+        "Wait for the COPY of the rows sent: the connection is free again"
+        if self.writer is not None:
+            self.writer.end()
+
+    @contextlib.contextmanager
+    def atomic(self):
+        """The file is written whole or not at all: the rows streamed
+        while it is read are undone (to a savepoint) if it fails"""
+        cursor = Transaction().connection.cursor()
+        if self.stream:
+            cursor.execute('SAVEPOINT usage_file')
+        try:
+            yield
+        except BaseException as exception:
+            if self.writer is not None:
+                try:
+                    self.writer.end()
+                except Exception:
+                    pass    # the rows are undone: the first error is told
+            concurrent = isinstance(exception,
+                backend.DatabaseIntegrityError)
+            if self.stream and (concurrent
+                    or isinstance(exception, UsageImportError)):
+                cursor.execute('ROLLBACK TO SAVEPOINT usage_file')
+            if concurrent:
+                # another import wrote some of these records meanwhile
+                raise UsageImportError(gettext(
+                        'crm_billing.msg_usage_import_concurrent')
+                    ) from exception
+            raise
+        if self.stream:
+            cursor.execute('RELEASE SAVEPOINT usage_file')
 
     def write(self, import_id=None):
-        "Insert the rows, set-based"
+        """Once the whole file is checked: end the COPY of the rows
+        streamed, insert those kept (set-based), analyse what was written"""
         Usage = Pool().get('telecom.usage')
+        if import_id is not None:
+            self.import_id = import_id
+        self._pause()
         rows = self.rows
-        months = sorted({dt.date(s.year, s.month, 1) for s in rows['start']})
-        Usage.before_writing(months)
-        writer = BulkWriter(Usage, WRITTEN + ['import_'])
-        try:
+        months = {dt.date(s.year, s.month, 1) for s in rows['start']}
+        written = self.writer.rows if self.writer is not None else 0
+        if rows['start']:
+            Usage.before_writing(sorted(months))
+            writer = BulkWriter(Usage, WRITTEN + ['import_'])
             writer.write(list(zip(*(rows[f] for f in WRITTEN),
-                        repeat(import_id))))
-        except backend.DatabaseIntegrityError as exception:
-            # another import wrote some of these records meanwhile
-            raise UsageImportError(gettext(
-                    'crm_billing.msg_usage_import_concurrent')) from exception
-        if writer.rows >= ANALYZE_ROWS and backend.name == 'postgresql':
+                        repeat(self.import_id))))
+            written += writer.rows
+        months |= self.months
+        if written >= ANALYZE_ROWS and backend.name == 'postgresql':
             # the partitions written: ANALYZE of the table would sample
             # every month it holds again
             cursor = Transaction().connection.cursor()
-            for month in months:
+            for month in sorted(months):
                 cursor.execute('ANALYZE "%s"' % Usage.partition_name(month))
-        self.imported = writer.rows
+        self.imported = written
+
+
+def _pool_size(cursor, Number):
+    "The numbers of the pool as PostgreSQL estimates them, or None"
+    if backend.name != 'postgresql':
+        return None
+    cursor.execute('SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)',
+        ('"%s"' % Number._table,))
+    row = cursor.fetchone()
+    return row[0] if row and row[0] > 0 else None
+
+
+def _bounds(cursor, keys):
+    """The least and the greatest of keys (in Python's order) as the
+    database orders them, or None"""
+    if backend.name == 'sqlite':
+        # it compares text as bytes, in the order of Python's strings
+        return keys[0], keys[-1]
+    if backend.name != 'postgresql':
+        return None
+    # the keys as one text: a parameter of millions of strings costs more
+    # to send as an array than the lookups it spares
+    text = KEY_SEPARATOR.join(keys)
+    if text.count(KEY_SEPARATOR) != len(keys) - 1:
+        return None
+    cursor.execute('SELECT min(k), max(k) '
+        'FROM unnest(string_to_array(%s, %s)) AS k',
+        (text, KEY_SEPARATOR), prepare=False)
+    return cursor.fetchone()
 
 
 def _lookup(cursor, query):

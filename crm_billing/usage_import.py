@@ -4,9 +4,10 @@ An import record keeps the file, its format and the outcome; the wizard
 creates one from a file the user chooses and presses Import. Import hands
 the file to the queue (queued): the task reads it (running, the rows read
 written every PROGRESS_ROWS rows in a short transaction of their own, so
-the form shows them while the import runs), then writes the usage and the
-outcome in one transaction (done), or records the problems (failed) and
-writes nothing; the user who pressed Import is notified either way. Each
+the form shows them while the import runs) and writes the usage as it
+reads (PostgreSQL), the usage and the outcome one transaction (done), or
+records the problems (failed) and writes nothing; the user who pressed
+Import is notified either way. Each
 format has its parse_<format> method, which reads the rows of a file by
 chunks (UsageFile.chunks), checks them column by column (the readers of
 Cells) and hands the values to UsageFile.add (a module adds a format by
@@ -19,7 +20,7 @@ importing a file twice adds nothing the second time."""
 import datetime as dt
 import hashlib
 
-from trytond import config
+from trytond import backend, config
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
@@ -96,8 +97,9 @@ class ProgressFile(UsageFile):
     """A usage file that calls report(rows read) every step rows read
     (whatever the format: its parse method reads through chunks)"""
 
-    def __init__(self, data, report=None, step=None):
+    def __init__(self, data, report=None, step=None, stream=True):
         super().__init__(data)
+        self.stream = self.stream and stream
         self.report = report
         self.step = step or PROGRESS_ROWS
         self.chunk_rows = min(self.chunk_rows, self.step)
@@ -303,13 +305,20 @@ class UsageImport(BulkWorkflow, ModelSQL, ModelView):
         if commit:
             # others see it running; no usage is written yet
             transaction.commit()
+            if backend.name == 'postgresql':
+                # the rows read are committed by transactions of their own
+                # while this one writes the usage: the outcome is written
+                # over them, not refused as a concurrent update
+                transaction.connection.cursor().execute(
+                    'SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
         import_ = cls(import_.id)
         file = None
         try:
-            file = ProgressFile(data, import_._progress_writer(commit))
-            # the rows are read: a fresh view of the database, in which the
-            # progress written meanwhile is no concurrent update
-            import_.load(file, read=transaction.commit if commit else None)
+            # streamed in a transaction of its own only: in the caller's,
+            # the usage is written once the whole file is checked
+            file = ProgressFile(data, import_._progress_writer(commit),
+                stream=commit)
+            import_.load(file)
         except UsageImportError as error:
             if commit:
                 transaction.rollback()
@@ -391,9 +400,8 @@ class UsageImport(BulkWorkflow, ModelSQL, ModelView):
             self.__class__.notify_user([self], icon, label, description,
                 user=self.imported_by.id)
 
-    def load(self, file=None, read=None):
-        """Check then write the file; return the UsageFile. read is called
-        once its rows are read, before the database is looked up.
+    def load(self, file=None):
+        """Check then write the file; return the UsageFile.
         Raise UsageImportError listing every problem, writing nothing."""
         ModelAccess = Pool().get('ir.model.access')
         ModelAccess.check('telecom.usage', 'create')
@@ -403,15 +411,12 @@ class UsageImport(BulkWorkflow, ModelSQL, ModelView):
         with no_gc():
             if file is None:
                 file = UsageFile(self.file)
-            getattr(self, 'parse_%s' % self.format)(file)
-            if read is not None:
-                read()
-            if file.header_ok:
-                file.resolve_lines()
-            if file.problems:
-                raise file.problems.error()
-            file.drop_existing()
-            file.write(self.id)
+            file.import_id = self.id
+            with file.atomic():
+                getattr(self, 'parse_%s' % self.format)(file)
+                if file.problems:
+                    raise file.problems.error()
+                file.write(self.id)
         return file
 
     def parse_switch(self, file):

@@ -5,11 +5,19 @@ Rows go in the fastest way the backend has: COPY on PostgreSQL, multi-row
 INSERT on SQLite. They bypass the ORM (access rules, validation, history,
 caches): callers write only rows they checked themselves, and clear the
 caches of the records they changed."""
+import contextlib
 import datetime as dt
+import itertools
 import sqlite3
+import threading
 
 from sql import Table
 from sql.aggregate import Max
+
+try:
+    from psycopg.copy import LibpqWriter
+except ImportError:     # SQLite only
+    LibpqWriter = object
 
 from trytond import backend
 from trytond.transaction import Transaction
@@ -30,6 +38,8 @@ class BulkWriter:
         self.columns = list(columns)
         self.ids = ids
         self.rows = 0
+        self._sending = None
+        self._types = None      # of the columns, for a binary COPY
 
     def write(self, rows):
         if not rows:
@@ -68,6 +78,60 @@ class BulkWriter:
                     write_row((*row, user, now))
         return ids if self.ids else None
 
+    def send(self, rows):
+        """COPY the rows without waiting for the server (PostgreSQL, without
+        ids): a thread sends them and waits for the end of the COPY, which
+        runs the checks of the foreign keys, while the caller goes on.
+        Until then the other statements of the transaction wait for the
+        connection; end() waits for it and raises its error. rows: an
+        iterable."""
+        assert backend.name == 'postgresql' and not self.ids
+        self.end()
+        rows = iter(rows)
+        row = next(rows, None)
+        if row is None:
+            return
+        rows = itertools.chain([row], rows)
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        user, now = transaction.user, dt.datetime.now()
+        columns = self.columns + ['create_uid', 'create_date']
+        if self._types is None:
+            cursor.execute('SELECT attname, atttypid FROM pg_attribute '
+                'WHERE attrelid = to_regclass(%s) AND attname = ANY(%s)',
+                ('"%s"' % self.table, columns))
+            types = dict(cursor)
+            self._types = [types[c] for c in columns]
+        # binary: a fifth of the time to format the rows, and the server
+        # parses no text
+        sql = 'COPY "%s" (%s) FROM STDIN (FORMAT BINARY)' % (
+            self.table, ', '.join('"%s"' % c for c in columns))
+        stack = contextlib.ExitStack()
+        # the COPY holds the lock of the connection until the thread ends it
+        copy = stack.enter_context(
+            cursor.copy(sql, writer=_HeldWriter(cursor)))
+        try:
+            copy.set_types(self._types)
+            write_row = copy.write_row
+            count = 0
+            for count, row in enumerate(rows, 1):
+                write_row((*row, user, now))
+        except BaseException as exception:
+            stack.__exit__(type(exception), exception,
+                exception.__traceback__)
+            raise
+        self._sending = _Ending(stack)
+        self._sending.start()
+        self.rows += count
+
+    def end(self):
+        "Wait for the COPY of send() to end; raise its error"
+        sending, self._sending = self._sending, None
+        if sending is not None:
+            sending.join()
+            if sending.error is not None:
+                raise sending.error
+
     def _insert(self, rows):
         transaction = Transaction()
         database = transaction.database
@@ -92,6 +156,38 @@ class BulkWriter:
         if backend.name == 'postgresql':
             cursor = Transaction().connection.cursor()
             cursor.execute('ANALYZE "%s"' % self.table)
+
+
+class _HeldWriter(LibpqWriter):
+    "Keeps the data of the rows for the thread that ends the COPY to send"
+
+    def __init__(self, cursor):
+        super().__init__(cursor)
+        self.data = []
+
+    def write(self, data):
+        self.data.append(data)
+
+    def finish(self, exc=None):
+        if exc is None:
+            for data in self.data:
+                super().write(data)
+        super().finish(exc)
+
+
+class _Ending(threading.Thread):
+    "Ends a COPY (its context) and keeps its error"
+
+    def __init__(self, stack):
+        super().__init__(daemon=True)
+        self.stack = stack
+        self.error = None
+
+    def run(self):
+        try:
+            self.stack.close()
+        except BaseException as exception:
+            self.error = exception
 
 
 def reserve_ids(Model, count):

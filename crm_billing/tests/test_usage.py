@@ -5,6 +5,7 @@ import unittest
 from decimal import Decimal as D
 from unittest.mock import patch
 
+from trytond import backend
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tests.test_tryton import activate_module, with_transaction
@@ -22,6 +23,7 @@ from crm_telecom.tests.tools import (
     setup_reference,
 )
 
+POSTGRESQL = backend.name == 'postgresql'
 SINCE = dt.date(2026, 10, 1)
 
 
@@ -360,6 +362,66 @@ class UsageImportTestCase(unittest.TestCase):
         self.assertEqual(outcomes[1:], outcomes[:1] * 2)
 
     @with_transaction()
+    def test_problem_in_a_late_chunk(self):
+        """A file whose only problem comes after chunks already written
+        (streamed into the table on PostgreSQL) imports nothing, and the
+        transaction goes on; corrected, the file imports"""
+        from crm_billing import usage_file
+        from crm_telecom.bulk import BulkWriter
+        Usage = Pool().get('telecom.usage')
+        self.line()
+        rows = list(generate_rows(['13800138000'], dt.date(2026, 11, 1),
+                dt.date(2026, 11, 30), 30, seed=8))
+        # the month has its partition: its rows are written as they come
+        Usage.ensure_partitions([dt.date(2026, 11, 1)])
+        bad = [dict(r) for r in rows]
+        bad[-1]['type'] = 'fax'
+        sent = []
+        send = BulkWriter.send
+
+        def spy(writer, rows):
+            rows = list(rows)
+            sent.append(len(rows))
+            return send(writer, rows)
+        with patch.object(usage_file, 'ROWS', 4), \
+                patch.object(BulkWriter, 'send', spy):
+            with self.assertRaises(UsageImportError) as cm:
+                Usage.import_csv(csv_bytes(bad, columns=COLUMNS))
+            self.assertIn('nothing was written: 1 problems',
+                cm.exception.message)
+            self.assertIn('Line 31, field "type", value "fax"',
+                cm.exception.message)
+            self.assertEqual(Usage.search_count([]), 0)
+            # the 7 chunks before the last were written, then undone
+            self.assertEqual(sent, [4] * 7 if POSTGRESQL else [])
+            self.assertEqual(Usage.import_csv(csv_bytes(rows,
+                        columns=COLUMNS)), (30, 0))
+        self.assertEqual(sorted(u.source_key for u in Usage.search([])),
+            sorted(r['record_id'] for r in rows))
+
+    @with_transaction()
+    def test_written_meanwhile(self):
+        """A record another import wrote after the keys were looked up: the
+        import fails as concurrent and writes nothing"""
+        from crm_billing import usage_file
+        Usage = Pool().get('telecom.usage')
+        self.line()
+        rows = list(generate_rows(['13800138000'], dt.date(2026, 11, 1),
+                dt.date(2026, 11, 30), 12, seed=9))
+        Usage.ensure_partitions([dt.date(2026, 11, 1)])
+        self.assertEqual(Usage.import_csv(csv_bytes(rows[5:6],
+                    columns=COLUMNS)), (1, 0))
+        with patch.object(usage_file, 'ROWS', 4), \
+                patch.object(usage_file.UsageFile, '_drop_existing',
+                    lambda file, rows: None):
+            with self.assertRaises(UsageImportError) as cm:
+                Usage.import_csv(csv_bytes(rows, columns=COLUMNS))
+        self.assertIn('Another import wrote some of these usage records',
+            cm.exception.message)
+        self.assertEqual([u.source_key for u in Usage.search([])],
+            [rows[5]['record_id']])
+
+    @with_transaction()
     def test_csv_error(self):
         "A file that stops being CSV: the rows before are checked too"
         Usage = Pool().get('telecom.usage')
@@ -404,8 +466,40 @@ class UsageImportTestCase(unittest.TestCase):
         self.assertEqual([u.subscriber for u in self.usages()], [old, new])
 
     @with_transaction()
+    def test_line_activated_after_first_rows(self):
+        """A line activated after the first rows of a file: its records
+        before are not in service, after they are its, whatever the
+        chunks"""
+        from crm_billing import usage_file
+        Usage = Pool().get('telecom.usage')
+        first = self.line()
+        later = self.line('13800138001', since=dt.date(2026, 11, 10))
+        rows = [call('13800138000', at(5), 60, record_id='A1'),
+            call('13800138001', at(12), 60, record_id='A2'),
+            call('13800138001', at(8), 60, record_id='A3'),
+            call('13800138001', at(11), 60, record_id='A4')]
+        for size in [usage_file.ROWS, 1]:
+            with self.subTest(size=size), \
+                    patch.object(usage_file, 'ROWS', size):
+                with self.assertRaises(UsageImportError) as cm:
+                    Usage.import_csv(csv_bytes(rows, columns=COLUMNS))
+                self.assertIn('nothing was written: 1 problems',
+                    cm.exception.message)
+                self.assertIn('Line 4, field "number", value '
+                    '"13800138001": the number had no line in service on '
+                    '2026-11-08', cm.exception.message)
+                self.assertEqual(Usage.import_csv(csv_bytes(
+                            rows[:2] + rows[3:], columns=COLUMNS)), (3, 0))
+                self.assertEqual(
+                    [(u.source_key, u.subscriber) for u in self.usages()],
+                    [('A1', first), ('A4', later), ('A2', later)])
+                Usage.delete(Usage.search([]))
+
+    @with_transaction()
     def test_batches(self):
-        "Numbers and keys are looked up by batches, never one by one"
+        """Numbers and keys are looked up by batches, never one by one; the
+        keys of a file not one of which the database has in their range
+        are not looked up"""
         from unittest.mock import patch
 
         from crm_billing import usage_file
@@ -415,29 +509,53 @@ class UsageImportTestCase(unittest.TestCase):
         rows = list(generate_rows(numbers, dt.date(2026, 11, 1),
                 dt.date(2026, 11, 30), 50, seed=5))
         data = csv_bytes(rows, columns=COLUMNS)
-        executed = []
         cursor_class = type(Transaction().connection.cursor())
         execute = cursor_class.execute
 
-        def count(cursor, *args, **kwargs):
-            executed.append(args[0])
-            return execute(cursor, *args, **kwargs)
-        with patch.dict(usage_file.NUMBER_BATCH,
-                    {'postgresql': 2, 'sqlite': 2}), \
-                patch.dict(usage_file.KEY_BATCH,
-                    {'postgresql': 7, 'sqlite': 7}), \
-                patch.object(cursor_class, 'execute', count):
-            self.assertEqual(Usage.import_csv(data), (50, 0))
-        selects = [q for q in executed if isinstance(q, str)
-            and q.lstrip().startswith('SELECT')]
-        self.assertEqual(
-            len([q for q in selects if '"telecom_number"' in q]), 3)
-        self.assertEqual(
-            len([q for q in selects if '"source_key"' in q]), 8)
+        def selects(data, pool_share=0):
+            executed = []
+
+            def count(cursor, *args, **kwargs):
+                executed.append(args[0])
+                return execute(cursor, *args, **kwargs)
+            with patch.dict(usage_file.NUMBER_BATCH,
+                        {'postgresql': 2, 'sqlite': 2}), \
+                    patch.dict(usage_file.KEY_BATCH,
+                        {'postgresql': 7, 'sqlite': 7}), \
+                    patch.object(usage_file, 'POOL_SHARE', pool_share), \
+                    patch.object(cursor_class, 'execute', count):
+                result = Usage.import_csv(data)
+            queries = [q for q in executed if isinstance(q, str)
+                and q.lstrip().startswith('SELECT')]
+            keys = [q for q in queries if '"source_key"' in q]
+            return (result,
+                len([q for q in queries if '"telecom_number"' in q]),
+                len([q for q in keys if ' >= ' in q]),
+                len([q for q in keys if ' >= ' not in q]))
+
+        self.assertEqual(selects(data), ((50, 0), 3, 1, 0))
         by_number = {l.number.number: l for l in lines}
         for usage in self.usages():
             row, = [r for r in rows if r['record_id'] == usage.source_key]
             self.assertEqual(usage.subscriber, by_number[row['number']])
+
+        # a record already imported in the range of the keys of a file
+        first = min(r['record_id'] for r in rows)
+        more = [dict(r, record_id=first + '-%s' % i)
+            for i, r in enumerate(rows)]
+        self.assertEqual(selects(csv_bytes(more[:1], columns=COLUMNS)),
+            ((1, 0), 1, 1, 0))
+        self.assertEqual(selects(csv_bytes(more, columns=COLUMNS)),
+            ((49, 1), 3, 1, 8))
+
+        # numbers of a good part of the pool: the whole pool read once
+        cursor = Transaction().connection.cursor()
+        if POSTGRESQL:
+            cursor.execute('ANALYZE telecom_number')
+        again = [dict(r, record_id=first + '+%s' % i)
+            for i, r in enumerate(rows)]
+        self.assertEqual(selects(csv_bytes(again, columns=COLUMNS),
+                pool_share=10 ** 6), ((50, 0), 1 if POSTGRESQL else 3, 1, 0))
 
     # --- the import record and its button ---------------------------------
 

@@ -9,6 +9,7 @@ import json
 import unittest
 from unittest.mock import patch
 
+from trytond import backend
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 from trytond.transaction import Transaction
@@ -16,6 +17,7 @@ from trytond.worker import run_task
 
 from crm_billing import usage_file, usage_import
 from crm_billing.tests.usage_csv import COLUMNS, csv_bytes
+from crm_telecom.bulk import BulkWriter
 from crm_telecom.tests.tools import line_since
 
 
@@ -159,6 +161,57 @@ class UsageImportQueueTestCase(unittest.TestCase):
         self.assertEqual(self.notifications(import_id), [
                 (self.billing_id, 'tryton-warning',
                     'Usage file "cdr-bad.csv" not imported')])
+
+    def test_problem_after_rows_written(self):
+        """A file whose problem comes after rows were written (streamed on
+        PostgreSQL while the rest is read) ends failed, nothing written;
+        the rows read were seen meanwhile as for any file"""
+        data = csv_bytes(rows(25, first=300), columns=COLUMNS).replace(
+            b'2026-11-03 09:24:05', b'2026-11-33 09:24:05')
+        import_id, task_id = self.press('cdr-late.csv', data)
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Pool().get('telecom.usage').ensure_partitions(
+                [dt.date(2026, 11, 1)])
+            transaction.commit()
+        seen = []
+        writer = usage_import.UsageImport._progress_writer
+
+        def spy(record, commit):
+            write = writer(record, commit)
+
+            def report(count):
+                write(count)
+                seen.append(self.outside(import_id))
+            return report
+
+        sent = []
+        send = BulkWriter.send
+
+        def sending(writer, rows):
+            rows = list(rows)
+            sent.append(len(rows))
+            return send(writer, rows)
+
+        with patch.object(usage_import, 'PROGRESS_ROWS', 10), \
+                patch.object(usage_import.UsageImport, '_progress_writer',
+                    spy), \
+                patch.object(BulkWriter, 'send', sending):
+            run_task(DB_NAME, task_id)
+        self.assertEqual(seen, [
+                ('running', 10, 25, 0),
+                ('running', 20, 25, 0),
+                ])
+        self.assertEqual(sent, [10, 10] if backend.name == 'postgresql'
+            else [])
+        self.assertEqual(self.outside(import_id), ('failed', 25, 25, 0))
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            pool = Pool()
+            UsageImport = pool.get('telecom.usage.import')
+            Usage = pool.get('telecom.usage')
+            self.assertIn('Line 26, field "start", value '
+                '"2026-11-33 09:24:05"', UsageImport(import_id).problems)
+            self.assertEqual(Usage.search_count([
+                        ('source_key', 'like', 'Q3%')]), 0)
 
     def test_crash_leaves_nothing(self):
         """A task that dies while writing leaves no usage; Run Again
