@@ -101,6 +101,9 @@ def parse_args(argv=None):
     parser.add_argument('--workers', type=int, default=0,
         help="bill through the queue with this many trytond-worker "
         "processes (default 0: BillRun.process in this process)")
+    parser.add_argument('--parts', type=int, default=None,
+        help="with --workers: parts the usage is added up in side by side "
+        "(the configuration's bill run workers; default: --workers)")
     parser.add_argument('--reuse', action='store_true',
         help="skip the set-up and the generator: undo the cycle's bill run "
         "and the imported file on the database of a previous run, then "
@@ -716,7 +719,8 @@ def start_with_workers(BillRun, transaction, uri, args, config_file):
                 try:
                     Configuration = Pool().get('telecom.configuration')
                     configuration = Configuration(1)
-                    configuration.bill_run_workers = args.workers
+                    configuration.bill_run_workers = (
+                        args.parts or args.workers)
                     configuration.save()
                     configuring.commit()
                     break
@@ -826,6 +830,8 @@ def bill_run(tryton, uri, args, end, config_file):
                 'workers': args.workers,
                 'start_seconds': prepared[0] if args.workers else None,
                 'collected_seconds': prepared[1] if args.workers else None,
+                'parts': (args.parts or args.workers) if args.workers
+                else None,
                 'peak_memory_kb': peak if args.workers else [
                     resource.getrusage(resource.RUSAGE_SELF).ru_maxrss],
                 'explain': args.explain,
@@ -1266,7 +1272,7 @@ def print_summary(results):
         print("billed by %d trytond-worker process(es): Start (counts, "
             "watermark, %d usage parts queued) %.1f s; usage added up by "
             "the workers after %s s, then %s slices; peak memory of the "
-            "processes %s" % (run['workers'], run['workers'],
+            "processes %s" % (run['workers'], run['parts'],
                 run['start_seconds'],
                 '%.1f' % run['collected_seconds']
                 if run['collected_seconds'] is not None else '?',

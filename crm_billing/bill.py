@@ -12,7 +12,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from crm_telecom.money import format_money
-from crm_telecom.sql_tools import in_ids
+from crm_telecom.sql_tools import execute_planned, in_ids
 from crm_telecom.workflow import BulkWorkflow
 
 from .company import AccountMoneyMixin
@@ -145,7 +145,7 @@ class Bill(AccountMoneyMixin, BulkWorkflow, ModelSQL, ModelView):
         for sub_ids in grouped_slice(bill_ids, 10000):
             bills.where = (in_ids(bill.id, list(sub_ids))
                 & (bill.amount > 0))
-            cursor.execute(*query)
+            execute_planned(cursor, query)
             messages.extend({
                     'subscriber': line,
                     'number': msisdn,

@@ -10,7 +10,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
-from crm_telecom.sql_tools import analyze, clear_cache
+from crm_telecom.sql_tools import analyze, clear_cache, execute_planned
 
 from .exceptions import BillingError
 from .rating import Rating
@@ -157,14 +157,14 @@ class BillRun(Workflow, ModelSQL, ModelView):
         Configuration = Pool().get('telecom.configuration')
         # a run started twice at once is billed by one task
         cls.lock(runs)
-        cls._prepare(runs, Configuration(1).bill_run_workers)
+        cls._prepare(runs, Configuration(1).bill_run_workers, collect=False)
         cls._queue_parts(runs)
 
     @classmethod
     @Workflow.transition('running')
-    def _prepare(cls, runs, parts=1):
+    def _prepare(cls, runs, parts=1, collect=True):
         """Count the accounts, fix the last usage record billed and split
-        the lines in parts whose usage is added up: at once when one part
+        the lines in parts whose usage is added up: at once when collect
         (the transition of runs billed in the caller), by the queue
         otherwise"""
         pool = Pool()
@@ -180,7 +180,7 @@ class BillRun(Workflow, ModelSQL, ModelView):
         cls.save(runs)
         for run in runs:
             Part.split(run, parts)
-        if parts == 1:
+        if collect:
             cls._collect_parts(runs)
 
     @classmethod
@@ -317,7 +317,7 @@ class BillRun(Workflow, ModelSQL, ModelView):
         Bill = pool.get('telecom.bill')
         cursor = Transaction().connection.cursor()
         account, where = self._accounts_query(first=first, last=last)
-        cursor.execute(*account.select(account.id, where=where,
+        execute_planned(cursor, account.select(account.id, where=where,
                 order_by=[account.id], limit=size))
         account_ids = [r[0] for r in cursor.fetchall()]
         if not account_ids:

@@ -27,8 +27,9 @@ class Configuration(metaclass=PoolMeta):
     bill_run_workers = fields.Integer("Bill Run Workers", required=True,
         domain=[('bill_run_workers', '>=', 1)],
         help="Started from the client, a bill run adds up the cycle's "
-        "usage in this many parts side by side: the number of queue "
-        "worker processes that bill.")
+        "usage in this many parts side by side, each a pass over the "
+        "month: up to the number of queue worker processes that bill, "
+        "while the database has the cores and memory for the passes.")
 
     default_payment_sequence = default_sequence(
         'crm_billing', 'sequence_payment')

@@ -16,7 +16,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from crm_telecom.money import format_money
-from crm_telecom.sql_tools import clear_cache, in_ids
+from crm_telecom.sql_tools import clear_cache, execute_planned, in_ids
 
 from .company import AccountMoneyMixin
 from .exceptions import BalanceError
@@ -151,7 +151,7 @@ class AccountMovement(AccountMoneyMixin, ModelSQL, ModelView):
             total = movement.select(
                 Round(Coalesce(Sum(movement.amount), 0), 2),
                 where=movement.account == account.id)
-            cursor.execute(*account.update(
+            execute_planned(cursor, account.update(
                     [account.balance, account.write_uid, account.write_date],
                     [total, transaction.user, CurrentTimestamp()],
                     where=in_ids(account.id, list(sub_ids))))

@@ -32,6 +32,7 @@ from crm_telecom.sql_tools import (
     clear_cache,
     day_after,
     days_between,
+    execute_planned,
     id_table,
     in_ids,
     without_jit,
@@ -180,13 +181,13 @@ class Rating:
         if self.subscriber_ids is None:
             subscriber = Pool().get('telecom.subscriber').__table__()
             cursor = Transaction().connection.cursor()
-            cursor.execute(*subscriber.select(subscriber.id,
+            execute_planned(cursor, subscriber.select(subscriber.id,
                     where=self._in_accounts(subscriber.account)))
             self.subscriber_ids = [i for i, in cursor]
         return in_ids(column, self.subscriber_ids)
 
     def _execute(self, query):
-        Transaction().connection.cursor().execute(*query)
+        execute_planned(Transaction().connection.cursor(), query)
 
     def _stamp(self):
         "create_uid and create_date, as the ORM sets them"
@@ -195,7 +196,7 @@ class Rating:
     def _insert_lines(self, query):
         line = self.line_table
         cursor = Transaction().connection.cursor()
-        cursor.execute(*line.insert(
+        execute_planned(cursor, line.insert(
                 [getattr(line, c) for c in LINE_COLUMNS]
                 + [line.create_uid, line.create_date], query))
         self.lines_written += max(cursor.rowcount, 0)
@@ -457,7 +458,7 @@ class Rating:
         template = pool.get('product.template').__table__()
         _, _, overlaps = self._service_in_cycle(service)
         cursor = Transaction().connection.cursor()
-        cursor.execute(*service.join(template,
+        execute_planned(cursor, service.join(template,
                 condition=(template.id == service.product)
                 & (template.telecom_type == 'addon')
                 ).select(service.subscriber,
@@ -479,7 +480,7 @@ class Rating:
         total = pool.get('telecom.bill.run.usage').__table__()
         cursor = Transaction().connection.cursor()
         # mostly there is none: a look at the totals, not the statement
-        cursor.execute(*total.select(Literal(1),
+        execute_planned(cursor, total.select(Literal(1),
                 where=(total.run == self.run.id)
                 & self._in_accounts(total.account)
                 & (total.late_bill != Null), limit=1))
@@ -525,7 +526,7 @@ class Rating:
         Adjustment = Pool().get('telecom.bill.adjustment')
         adjustment = Adjustment.__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*adjustment.select(adjustment.id, adjustment.account,
+        execute_planned(cursor, adjustment.select(adjustment.id, adjustment.account,
                 where=self._in_accounts(adjustment.account)
                 & (adjustment.state == 'approved')
                 & (adjustment.bill == Null)))
@@ -572,7 +573,7 @@ class Rating:
         analyze_if_empty(Bill, len(self.bill_ids))
         bill = self.bill_table
         cursor = Transaction().connection.cursor()
-        cursor.execute(*bill.select(bill.id, bill.account, bill.amount,
+        execute_planned(cursor, bill.select(bill.id, bill.account, bill.amount,
                 where=in_ids(bill.id,
                     list(self.bill_ids.values()))))
         bills = {b: (a, amount) for b, a, amount in cursor}

@@ -89,7 +89,8 @@ class BillRunUsage(ModelSQL):
         "The usage records of the part's lines, as SQL"
         if not part:
             return Literal(True)
-        return (usage.subscriber >= part.first) & (usage.subscriber <= part.last)
+        return ((usage.subscriber >= part.first)
+            & (usage.subscriber <= part.last))
 
     @classmethod
     def _tables(cls):

@@ -37,6 +37,7 @@ from trytond.transaction import Transaction
 
 from crm_telecom.bulk import BulkWriter
 from crm_telecom.number import MSISDN, compact_msisdn
+from crm_telecom.sql_tools import execute_planned
 
 from .exceptions import UsageImportError
 
@@ -575,7 +576,7 @@ class UsageFile:
                 if batch is not None:
                     query.where = SQL_OPERATORS['in'](number.number,
                         list(batch))
-                _lookup(cursor, query)
+                execute_planned(cursor, query)
                 for msisdn, activation, termination, sub_id in cursor:
                     periods = found.setdefault(msisdn, [])
                     if sub_id is not None:
@@ -660,13 +661,13 @@ class UsageFile:
             # new records mostly have keys of their own range: when the
             # database has no key in it, no key needs a lookup
             least, greatest = bounds
-            _lookup(cursor, usage.select(usage.source_key,
+            execute_planned(cursor, usage.select(usage.source_key,
                     where=(usage.source_key >= least)
                     & (usage.source_key <= greatest), limit=1))
             if cursor.fetchone() is None:
                 keys = []
         for batch in grouped_slice(keys, KEY_BATCH.get(backend.name, 1000)):
-            _lookup(cursor, usage.select(usage.source_key,
+            execute_planned(cursor, usage.select(usage.source_key,
                     where=SQL_OPERATORS['in'](usage.source_key,
                         list(batch))))
             existing.update(k for k, in cursor)
@@ -800,16 +801,6 @@ def _bounds(cursor, keys):
         'FROM unnest(string_to_array(%s, %s)) AS k',
         (text, KEY_SEPARATOR), prepare=False)
     return cursor.fetchone()
-
-
-def _lookup(cursor, query):
-    "Execute a lookup by a batch of values"
-    if backend.name == 'postgresql':
-        # never a prepared statement: a generic plan made while the table
-        # was empty stays a scan comparing every row with every value
-        cursor.execute(*query, prepare=False)
-    else:
-        cursor.execute(*query)
 
 
 @contextlib.contextmanager
