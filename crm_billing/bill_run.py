@@ -1,7 +1,9 @@
 import datetime as dt
 
 from dateutil.relativedelta import relativedelta
-from sql.aggregate import Count
+from sql import Window
+from sql.aggregate import Count, Max, Min
+from sql.functions import Div, RowNumber
 from sql.operators import Exists
 
 from trytond.i18n import gettext
@@ -249,14 +251,20 @@ class BillRun(Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         for run in runs:
             account, where = run._accounts_query()
-            cursor.execute(*account.select(account.id, where=where,
-                    order_by=[account.id]))
-            ids = [i for i, in cursor]
-            if not ids:
+            # the bounds of the slices, counted by the database: the
+            # accounts' ids stay there, however many they are
+            numbered = account.select(account.id.as_('id'),
+                Div(RowNumber(window=Window([], order_by=[account.id]))
+                    - 1, BATCH_SIZE).as_('slice'),
+                where=where)
+            cursor.execute(*numbered.select(Min(numbered.id),
+                    Max(numbered.id), group_by=[numbered.slice],
+                    order_by=[Min(numbered.id)]))
+            bounds = cursor.fetchall()
+            if not bounds:
                 cls._finish_billed([run])
-            for i in range(0, len(ids), BATCH_SIZE):
-                slice_ = ids[i:i + BATCH_SIZE]
-                cls.__queue__.bill_slice([run], slice_[0], slice_[-1])
+            for first, last in bounds:
+                cls.__queue__.bill_slice([run], first, last)
         # statistics that do not count these tasks waiting (a queue
         # analysed empty, or full of finished tasks) can make the
         # workers' pull mark every waiting task taken at once, and run one
