@@ -60,7 +60,9 @@ from bench_subscriber import (  # noqa: E402
     describe_run,
     log,
     pg_connect,
+    summary_records,
     write_config,
+    write_results,
 )
 
 
@@ -1315,21 +1317,12 @@ def import_only(tryton, uri, args, end, results):
     if args.import_rows:
         log("step 2: usage import")
         results['import'] = bench_import(tryton, uri, args, end)
-    results['summary'] = [
-        {'figure': f, 'value': v, 'baseline': b, 'baseline_value': bv,
-            'ratio': r, 'ratio_means': m}
-        for f, v, b, bv, r, m in import_summary_rows(results)]
+    results['summary'] = summary_records(import_summary_rows(results))
     print()
     for row in results['summary']:
         print("%s %s | %s %s | %.3f" % (row['figure'], _fmt(row['value']),
                 row['baseline'], _fmt(row['baseline_value']), row['ratio']))
-    out = Path(args.results)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / ('billing-%s.json'
-        % dt.datetime.now().strftime('%Y%m%d-%H%M%S'))
-    with open(path, 'w') as fp:
-        json.dump(results, fp, indent=2, ensure_ascii=False, default=str)
-    print("results written to %s" % path)
+    write_results(results, args.results, 'billing')
 
 
 def main(argv=None):
@@ -1378,18 +1371,9 @@ def main(argv=None):
             log("step 2: usage import")
             results['import'] = bench_import(tryton, uri, args, end)
 
-    results['summary'] = [
-        {'figure': f, 'value': v, 'baseline': b, 'baseline_value': bv,
-            'ratio': r, 'ratio_means': m}
-        for f, v, b, bv, r, m in summary_rows(results)]
+    results['summary'] = summary_records(summary_rows(results))
     print_summary(results)
-    out = Path(args.results)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / ('billing-%s.json'
-        % dt.datetime.now().strftime('%Y%m%d-%H%M%S'))
-    with open(path, 'w') as fp:
-        json.dump(results, fp, indent=2, ensure_ascii=False, default=str)
-    print("results written to %s" % path)
+    write_results(results, args.results, 'billing')
     if results['check']['mismatches'] or not results['check']['sum_equal']:
         return 1
 

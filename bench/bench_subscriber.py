@@ -112,6 +112,23 @@ def write_config(uri, directory):
     return str(path)
 
 
+def summary_records(rows):
+    "The summary rows (figure, value, baseline, its value, ratio, meaning)"
+    return [{'figure': f, 'value': v, 'baseline': b, 'baseline_value': bv,
+            'ratio': r, 'ratio_means': m} for f, v, b, bv, r, m in rows]
+
+
+def write_results(results, directory, benchmark):
+    "Every figure of a run, as JSON in directory, named by the time"
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / ('%s-%s.json'
+        % (benchmark, dt.datetime.now().strftime('%Y%m%d-%H%M%S')))
+    with open(path, 'w') as fp:
+        json.dump(results, fp, indent=2, ensure_ascii=False, default=str)
+    print("results written to %s" % path)
+
+
 def percentile(values, p):
     values = sorted(values)
     if len(values) == 1:
@@ -801,19 +818,10 @@ def main(argv=None):
             results['diagnostics'] = run_diagnostics(client, conn,
                 samples[-1][1], customers[-1], find_call, view_call)
 
-    results['summary'] = [
-        {'figure': f, 'value': v, 'baseline': b, 'baseline_value': bv,
-            'ratio': r, 'ratio_means': m}
-        for f, v, b, bv, r, m in summary_rows(results)]
+    results['summary'] = summary_records(summary_rows(results))
     print_summary(results)
     print_diagnostics(results['diagnostics'])
-    out = Path(args.results)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / ('subscriber-%s.json'
-        % dt.datetime.now().strftime('%Y%m%d-%H%M%S'))
-    with open(path, 'w') as fp:
-        json.dump(results, fp, indent=2, ensure_ascii=False, default=str)
-    print("results written to %s" % path)
+    write_results(results, args.results, 'subscriber')
 
 
 if __name__ == '__main__':

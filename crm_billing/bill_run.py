@@ -188,35 +188,34 @@ class BillRun(Workflow, ModelSQL, ModelView):
     @classmethod
     def _collect_parts(cls, runs):
         "Add up, in this transaction, the usage of the parts not added up"
-        pool = Pool()
-        RunUsage = pool.get('telecom.bill.run.usage')
-        Part = pool.get('telecom.bill.run.part')
-        for run in runs:
-            for part in run.parts:
-                if not part.collected:
-                    RunUsage.collect(run, part)
-                    Part.write([part], {'collected': True})
+        Part = Pool().get('telecom.bill.run.part')
+        parts = [p for r in runs for p in r.parts if not p.collected]
+        if parts:
+            Part.collect(parts)
 
     @classmethod
     def _queue_parts(cls, runs):
         """A queue task per part whose usage is not added up yet, or the
         slices when none is left"""
         Queue = Pool().get('ir.queue')
+        collected = []
         for run in runs:
             pending = [p for p in run.parts if not p.collected]
             for part in pending:
                 cls.__queue__.collect_part([run], part.id)
             if not pending:
-                cls._dispatch([run])
-        analyze(Queue)
+                collected.append(run)
+        # _dispatch analyses the queue after its own tasks
+        if collected:
+            cls._dispatch(collected)
+        else:
+            analyze(Queue)
 
     @classmethod
     def collect_part(cls, runs, part_id):
         """The queue task: add up the usage of a part's lines, commit, then
         queue the slices when every part is added up"""
-        pool = Pool()
-        RunUsage = pool.get('telecom.bill.run.usage')
-        Part = pool.get('telecom.bill.run.part')
+        Part = Pool().get('telecom.bill.run.part')
         transaction = Transaction()
         parts = Part.search([('id', '=', part_id)])
         for run in runs:
@@ -226,8 +225,7 @@ class BillRun(Workflow, ModelSQL, ModelView):
                 # the queue running the task again: Resume queues what is
                 # left
                 continue
-            RunUsage.collect(run, parts[0])
-            Part.write(parts, {'collected': True})
+            Part.collect(parts)
             transaction.commit()
             # a fresh snapshot: of the parts committing last, one at least
             # sees every other (two that both do queue the slices twice,

@@ -60,11 +60,8 @@ class BillRunUsage(ModelSQL):
         columns = [table.run, table.account, table.subscriber, table.period,
             table.late_bill, table.type, table.kind, table.units,
             table.count, table.charge]
-        where = table.run == run.id
-        if part:
-            where &= ((table.subscriber >= part.first)
-                & (table.subscriber <= part.last))
-        cursor.execute(*table.delete(where=where))
+        cursor.execute(*table.delete(
+                where=(table.run == run.id) & cls._of_part(table, part)))
         without_jit()
         for query in [cls._cycle_query(run, part), cls._late_query(run, part)]:
             cursor.execute(*table.insert(columns, query))
@@ -86,7 +83,7 @@ class BillRunUsage(ModelSQL):
 
     @staticmethod
     def _of_part(usage, part):
-        "The usage records of the part's lines, as SQL"
+        "The rows of the part's lines (of a table with a line), as SQL"
         if not part:
             return Literal(True)
         return ((usage.subscriber >= part.first)
@@ -232,6 +229,14 @@ class BillRunPart(ModelSQL):
     @classmethod
     def default_collected(cls):
         return False
+
+    @classmethod
+    def collect(cls, parts):
+        "Add up the usage of parts, in this transaction"
+        RunUsage = Pool().get('telecom.bill.run.usage')
+        for part in parts:
+            RunUsage.collect(part.run, part)
+        cls.write(list(parts), {'collected': True})
 
     @classmethod
     def split(cls, run, count):
