@@ -18,7 +18,8 @@ import time
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODULES = ['crm_telecom', 'crm_provisioning', 'crm_billing', 'crm_dunning']
+MODULES = ['crm_telecom', 'crm_provisioning', 'crm_billing', 'crm_dunning',
+    'crm_service']
 SUITE_TESTS = ['tests.suite']
 
 

@@ -1,0 +1,5 @@
+"""Compensation on complaints (placeholder)."""
+
+
+class RequestCompensationMixin:
+    __slots__ = ()
