@@ -69,9 +69,8 @@ class Handling(Workflow, ModelSQL, ModelView):
         cls._buttons.update({
                 'hand_back': {
                     'invisible': Eval('state') != 'open',
-                    'readonly': ~Eval('answer'),
                     'icon': 'tryton-ok',
-                    'depends': ['state', 'answer'],
+                    'depends': ['state'],
                     },
                 })
 

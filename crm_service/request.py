@@ -19,6 +19,7 @@ from crm_telecom.company import default_company
 
 from .compensation import RequestCompensationMixin
 from .exceptions import ServiceError, ServiceValidationError
+from .knowledge import RequestKnowledgeMixin
 from .sla import RequestSLAMixin
 from .visit import RequestVisitMixin
 
@@ -61,7 +62,7 @@ def raised(priority):
 
 
 class Request(RequestSLAMixin, RequestCompensationMixin, RequestVisitMixin,
-        Workflow, ModelSQL, ModelView):
+        RequestKnowledgeMixin, Workflow, ModelSQL, ModelView):
     "Service request"
     __name__ = 'telecom.service_request'
     _rec_name = 'code'
@@ -186,9 +187,8 @@ class Request(RequestSLAMixin, RequestCompensationMixin, RequestVisitMixin,
                     },
                 'resolve': {
                     'invisible': Eval('state') != 'open',
-                    'readonly': ~Eval('resolution'),
                     'icon': 'tryton-ok',
-                    'depends': ['state', 'resolution'],
+                    'depends': ['state'],
                     },
                 'confirm': {
                     'invisible': Eval('state') != 'resolved',
@@ -309,6 +309,8 @@ class Request(RequestSLAMixin, RequestCompensationMixin, RequestVisitMixin,
         Team = pool.get('telecom.service.team')
         values = super().preprocess_values(mode, values)
         if mode == 'create':
+            # defaults are filled after this
+            values.setdefault('owner', cls.default_owner())
             if not values.get('owner'):
                 raise ServiceError(gettext(
                         'crm_service.msg_request_no_owner',

@@ -1,0 +1,5 @@
+"""Knowledge base (placeholder)."""
+
+
+class RequestKnowledgeMixin:
+    __slots__ = ()
