@@ -42,7 +42,9 @@ class Handling(Workflow, ModelSQL, ModelView):
     question = fields.Text("Question", required=True,
         states={'readonly': Eval('id', -1) >= 0},
         help="What the owner asks the handler to do.")
-    asked_by = employee_field("Asked by", states=['open', 'answered'])
+    # of the request's company, which the handling's need not be
+    asked_by = fields.Many2One('company.employee', "Asked by",
+        readonly=True, ondelete='RESTRICT')
     asked_at = fields.DateTime("Asked At", readonly=True)
     state = fields.Selection([
             ('open', "Open"),

@@ -64,3 +64,41 @@ def create_request(subscriber=None, customer=None, **values):
                 **values}])
     return request
 
+
+
+HONG_KONG = "中国移动香港有限公司"
+
+
+def other_company(name=HONG_KONG):
+    "A second province company, beside the test company"
+    pool = Pool()
+    Company = pool.get('company.company')
+    Party = pool.get('party.party')
+    companies = Company.search([('party.name', '=', name)], limit=1)
+    if companies:
+        return companies[0]
+    party, = Party.create([{'name': name}])
+    company, = Company.create([{'party': party.id,
+                'currency': setup_company().currency.id}])
+    return company
+
+
+def company_staff(company, login, group, name=None):
+    "A staff user of a role working as an employee of another company"
+    pool = Pool()
+    User = pool.get('res.user')
+    Employee = pool.get('company.employee')
+    Party = pool.get('party.party')
+    ModelData = pool.get('ir.model.data')
+    module, _, group = group.rpartition('.')
+    party, = Party.create([{'name': name or login}])
+    employee, = Employee.create([{'party': party.id,
+                'company': company.id}])
+    user, = User.create([{'login': login,
+                'groups': [('add', [
+                            ModelData.get_id(module or 'crm_telecom', group)])],
+                'companies': [('add', [company.id])],
+                'company': company.id,
+                'employees': [('add', [employee.id])],
+                'employee': employee.id}])
+    return user
