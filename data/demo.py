@@ -37,6 +37,12 @@ DEMO_USERS = [
     ('billing', "计费账务员", 'group_billing', 'gd'),
     ('analyst', "经营分析师", 'group_analyst', 'hq'),
     ('hk_clerk', "香港营业员", 'group_clerk', 'hk'),
+    # crm_service: the hotline's supervisor and director, and the online
+    # hall's agent, whose key the online hall and the app submit with
+    ('supervisor', "客服班长", 'crm_service.group_service_supervisor', 'gd'),
+    ('service_director', "客服总监", 'crm_service.group_service_supervisor',
+        'gd'),
+    ('online', "网上营业厅客服", 'group_call_centre', 'gd'),
     # also the user the network's acknowledgements come as (provisioning_key)
     ('network', "网络运维", 'crm_provisioning.group_network_operator', 'hq'),
     ]
@@ -333,6 +339,13 @@ def create_billing(rng, today=None):
     Account.run_dunning(date=today)
 
 
+def _activated():
+    "The modules activated in the database"
+    from trytond.pool import Pool
+    Module = Pool().get('ir.module')
+    return {m.name for m in Module.search([('state', '=', 'activated')])}
+
+
 def finish_setup():
     "Leave the instance configured: no set-up wizard at first login"
     from trytond.pool import Pool
@@ -365,6 +378,9 @@ def load(subscribers=400, seed=2026):
                         max(subscribers // 20, 5), seed=seed + 1).items():
                     counts[table] = counts.get(table, 0) + count
     create_users(companies)
+    if 'crm_service' in _activated():
+        from .service_demo import create_service
+        counts.update(create_service(companies))
     finish_setup()
     use_simulator(orders)
     return counts
