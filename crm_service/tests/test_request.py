@@ -111,3 +111,28 @@ class RequestTestCase(unittest.TestCase):
         self.assertEqual(second.merged_into, first)
         self.assertEqual([c.note for c in Contact.search(
                     [('request', '=', first.id)])], ["再次来电"])
+
+    @with_transaction()
+    def test_identity_masked_through_requests(self):
+        "A call-centre agent reads and exports a request's customer masked"
+        from crm_telecom import identity
+        from crm_telecom.exceptions import IdentityAccessError
+        Request = Pool().get('telecom.service_request')
+        agent, *_ = service_staff()
+        line = line_since(BEFORE)
+        code = line.customer.identity_code
+        with as_user(agent):
+            request = create_request(line)
+            rows = Request.export_data([Request(request.id)],
+                ['code', 'customer/identity_code'])
+            self.assertNotIn(code, str(rows))
+            self.assertIn(identity.mask(code), str(rows))
+            rows = Request.search_read([('id', '=', request.id)],
+                fields_names=['customer.identity_code'])
+            self.assertNotIn(code, str(rows))
+            # only the full number may be searched
+            with self.assertRaises(IdentityAccessError):
+                Request.search([('customer.identity_code', 'like',
+                            code[:6] + '%')])
+            self.assertEqual(Request.search([
+                        ('customer.identity_code', '=', code)]), [request])
