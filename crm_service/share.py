@@ -1,7 +1,7 @@
 """What a request for help shares with the company asked.
 
 A company asked for help on a request sees the request and what it links
-to: the customer, the line, the account, the payment and its ledger
+to: the customer, the line and its number, the account, the payment and its ledger
 movements, the bill of the bill line and the order. Nothing else of the
 other company: its other payments, movements and bills stay hidden (the
 rules in share.xml), though crm_billing lets their account's staff see
@@ -67,6 +67,17 @@ class Subscriber(SharedMixin, metaclass=PoolMeta):
                 condition=bill_line.id == request.bill_line).select(
                 bill_line.subscriber,
                 where=bill_line.subscriber != None))  # noqa: E711
+
+
+class Number(SharedMixin, metaclass=PoolMeta):
+    __name__ = 'telecom.number'
+
+    @classmethod
+    def _service_shared_query(cls, company_ids):
+        subscriber = Pool().get('telecom.subscriber').__table__()
+        return subscriber.select(subscriber.number,
+            where=subscriber.id.in_(
+                Subscriber._service_shared_query(company_ids)))
 
 
 class Order(SharedMixin, metaclass=PoolMeta):
