@@ -471,6 +471,9 @@ class Request(RequestSLAMixin, RequestCompensationMixin, RequestVisitMixin,
     def confirm(cls, requests):
         "The customer confirmed the resolution: the request is closed"
         Event = Pool().get('telecom.service_request.event')
+        requests = [r for r in requests if r.state == 'resolved']
+        if not requests:
+            return
         cls.write(requests, {'customer_confirmed': True})
         Event.log(requests, 'confirmed')
         cls.close(requests)
