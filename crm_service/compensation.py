@@ -272,7 +272,7 @@ class Compensation(Workflow, ModelSQL, ModelView):
     @classmethod
     @ModelView.button
     @Workflow.transition('waiting')
-    @set_employee('proposed_by')
+    @set_employee('proposed_by', when='before')
     def propose(cls, compensations):
         """At or under the configured amount the credit is approved at
         once; above it waits for a supervisor"""

@@ -108,6 +108,10 @@ class Visit(ModelSQL, ModelView):
         help="What the customer said; a dissatisfied customer's reason "
         "goes back to the owner with the request.")
     answered_at = fields.DateTime("Answered At", readonly=True)
+    resolution = fields.Many2One('telecom.service_request.event',
+        "Resolution", readonly=True, ondelete='SET NULL',
+        help="The resolution the customer was asked about (the request's "
+        "last one when the visit was made).")
     method_string = method.translated('method')
     result_string = result.translated('result')
 
@@ -172,7 +176,25 @@ class Visit(ModelSQL, ModelView):
             values['result'] = score_result(score)
         if mode == 'create' and values.get('state', 'done') == 'done':
             values.setdefault('answered_at', dt.datetime.now())
+        if mode == 'create' and values.get('request'):
+            values.setdefault('resolution',
+                cls.last_resolutions([values['request']]).get(
+                    values['request']))
         return values
+
+    @classmethod
+    def last_resolutions(cls, request_ids):
+        "The last 'resolved' event of each request"
+        Event = Pool().get('telecom.service_request.event')
+        result = {}
+        for sub_ids in grouped_slice(list(request_ids), 1000):
+            for event in Event.search_read([
+                        ('request', 'in', list(sub_ids)),
+                        ('kind', '=', 'resolved'),
+                        ], order=[('id', 'ASC')],
+                    fields_names=['request']):
+                result[event['request']] = event['id']
+        return result
 
     @classmethod
     def _validate(cls, visits, field_names=None):
@@ -413,13 +435,15 @@ class RequestVisitMixin:
 
     @classmethod
     def get_visit_outcome(cls, requests, names):
-        "The last score, and whether the last visit since resolved failed"
+        """The last score, and whether the last answer about the request's
+        current resolution is that the customer could not be reached"""
         Visit = Pool().get('telecom.service_request.visit')
         result = {n: {r.id: None for r in requests} for n in names}
         if 'return_visit_failed' in result:
             result['return_visit_failed'] = {r.id: False for r in requests}
-        resolved = {r.id: r.resolved_at for r in requests}
-        last_score, last_since = {}, {}
+        resolved = [r.id for r in requests if r.resolved_at]
+        resolutions = Visit.last_resolutions(resolved)
+        last_score, last_outcome = {}, {}
         for sub_ids in grouped_slice([r.id for r in requests], 1000):
             for row in Visit.search_read([
                         ('request', 'in', list(sub_ids)),
@@ -427,20 +451,20 @@ class RequestVisitMixin:
                         ('result', '!=', None),
                         ], order=[('answered_at', 'ASC'), ('id', 'ASC')],
                     fields_names=['request', 'satisfaction', 'result',
-                        'answered_at']):
+                        'resolution']):
                 request_id = row['request']
                 if row['satisfaction'] is not None:
                     last_score[request_id] = row['satisfaction']
-                since = resolved[request_id]
-                if since and row['answered_at'] and (
-                        row['answered_at'] >= since):
-                    last_since[request_id] = row['result']
+                if (row['resolution']
+                        and row['resolution'] == resolutions.get(
+                            request_id)):
+                    last_outcome[request_id] = row['result']
         if 'satisfaction' in result:
             result['satisfaction'].update(last_score)
         if 'return_visit_failed' in result:
             result['return_visit_failed'].update({
                     i: outcome == 'unreachable'
-                    for i, outcome in last_since.items()})
+                    for i, outcome in last_outcome.items()})
         return result
 
     @classmethod
