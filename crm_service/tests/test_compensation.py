@@ -25,6 +25,7 @@ from crm_telecom.tests.tools import (
     create_customer,
     create_staff,
     line_since,
+    setup_company,
 )
 
 
@@ -244,6 +245,43 @@ class CompensationTestCase(unittest.TestCase):
             with self.assertRaises(ServiceError) as cm:
                 self.compensation(request, '5')
             self.assertIn("Closed", cm.exception.message)
+
+    @with_transaction()
+    def test_other_company(self):
+        "Another province's staff see neither the compensation nor visits"
+        pool = Pool()
+        Compensation = pool.get('telecom.service_request.compensation')
+        Visit = pool.get('telecom.service_request.visit')
+        User = pool.get('res.user')
+        Employee = pool.get('company.employee')
+        Party = pool.get('party.party')
+        ModelData = pool.get('ir.model.data')
+        agent, *_ = service_staff()
+        line = line_since(BEFORE)
+        request = self.complaint(agent, line)
+        with as_user(agent):
+            compensation = self.compensation(request, '20')
+            Compensation.propose([compensation])
+        other = setup_company("中国移动通信集团浙江有限公司")
+        party, = Party.create([{'name': "浙江客服"}])
+        employee, = Employee.create([{'party': party.id,
+                    'company': other.id}])
+        stranger, = User.create([{'login': 'zhejiang',
+                    'groups': [('add', [ModelData.get_id(
+                                    'crm_service',
+                                    'group_service_supervisor')])],
+                    'companies': [('add', [other.id])],
+                    'company': other.id,
+                    'employees': [('add', [employee.id])],
+                    'employee': employee.id}])
+        setup_company()
+        with as_user(stranger):
+            self.assertEqual(Compensation.search([]), [])
+            self.assertEqual(Visit.search([]), [])
+            with self.assertRaises(AccessError):
+                Compensation.read([compensation.id], ['amount'])
+        with as_user(agent):
+            self.assertEqual(Compensation.search([]), [compensation])
 
     @with_transaction()
     def test_views(self):
