@@ -98,6 +98,10 @@ class Article(DeactivableMixin, ModelSQL, ModelView):
     def __setup__(cls):
         super().__setup__()
         cls._order = [('title', 'ASC'), ('id', 'ASC')]
+        # Chinese is written without spaces: PostgreSQL's full-text search
+        # would take a whole sentence for one word, so the body is searched
+        # for the text typed, as on SQLite
+        cls.body.search_full_text = False
 
     @classmethod
     def default_kind(cls):

@@ -52,6 +52,7 @@ from trytond.tools import timezone as tz
 from trytond.transaction import Transaction
 from trytond.wizard import StateReport, StateView
 
+from crm_telecom.company import default_company
 from crm_telecom.excel import (
     Column,
     ExportFilter,
@@ -187,10 +188,11 @@ class ServiceReportXlsx(XlsxReport):
 
     @classmethod
     def zone(cls, data):
-        "The time zone the days of the report are in"
+        """The time zone the days of the report are in: the company's asked,
+        else the user's"""
         pool = Pool()
         Company = pool.get('company.company')
-        company = data.get('company') or Transaction().context.get('company')
+        company = data.get('company') or default_company()
         if company:
             zone = Company(company).timezone
             if zone:
@@ -392,7 +394,8 @@ class ServiceReportXlsx(XlsxReport):
                 for i, (_, _, last) in enumerate(months)], else_=Null)
         complaints = request.join(party,
             condition=request.customer == party.id).select(
-            month.as_('month'), party.region.as_('region'),
+            request.id.as_('id'), month.as_('month'),
+            party.region.as_('region'),
             request.topic.as_('topic'),
             where=(request.type == 'complaint')
             & (request.state != 'merged')
@@ -400,7 +403,7 @@ class ServiceReportXlsx(XlsxReport):
             & cls._company_condition(request.company, cls.companies(data)))
         cursor.execute(*complaints.select(
                 complaints.month, complaints.region, complaints.topic,
-                Count(Literal('*')),
+                Count(complaints.id),
                 group_by=[complaints.month, complaints.region,
                     complaints.topic]))
         return {(m, r, t): n for m, r, t, n in cursor}
@@ -651,7 +654,7 @@ class ServiceReportXlsx(XlsxReport):
             group_by.append(visit.satisfaction)
         cursor.execute(*visit.join(request,
                 condition=visit.request == request.id).select(
-                key, result, score, Count(Literal('*')),
+                key, result, score, Count(visit.id),
                 where=in_period & (request.state != 'merged')
                 & cls._company_condition(request.company,
                     cls.companies(data)),
