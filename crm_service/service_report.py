@@ -54,6 +54,7 @@ from trytond.wizard import StateReport, StateView
 
 from crm_telecom.company import default_company
 from crm_telecom.excel import (
+    FONT,
     Column,
     ExportFilter,
     ExportWizard,
@@ -254,8 +255,7 @@ class ServiceReportXlsx(XlsxReport):
                 ('percent', {'num_format': '0.0%'}),
                 ('decimal', {'num_format': '0.00'}),
                 ]:
-            formats[name] = workbook.add_format({
-                    'font_name': 'Microsoft YaHei', 'font_size': 10, **spec})
+            formats[name] = workbook.add_format({**FONT, **spec})
         return formats
 
     @classmethod
@@ -663,9 +663,9 @@ class ServiceReportXlsx(XlsxReport):
 
     @classmethod
     def satisfaction_rows(cls, groups, labels):
-        """The rows of a satisfaction sheet from the visit groups: all
-        first, then per key; labels maps the keys to their names (a tuple's
-        last item for a team)"""
+        """The rows of a satisfaction sheet from the visit groups (key,
+        result, score, visits): all first, then per key; labels maps the
+        keys to their names, or to (company, team) pairs for teams"""
         totals = defaultdict(lambda: {'visits': 0, 'unreachable': 0,
                 'answered': 0, 'dissatisfied': 0,
                 'scores': dict.fromkeys(SCORES, 0)})
