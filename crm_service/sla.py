@@ -29,7 +29,7 @@ notification per person told."""
 import datetime as dt
 from collections import Counter, defaultdict
 
-from sql import Literal, Null
+from sql import Literal
 from sql.conditionals import Coalesce
 from sql.functions import CurrentTimestamp
 from sql.operators import Concat
@@ -618,7 +618,7 @@ class RequestSLAMixin:
                         event.description, event.create_uid,
                         event.create_date],
                     from_.select(request.id, Literal(now), Literal(kind),
-                        Null, request.company,
+                        Literal(None), request.company,
                         Concat(Concat(prefix, name), suffix),
                         Literal(transaction.user), CurrentTimestamp(),
                         where=in_ids(request.id, chunk))))
