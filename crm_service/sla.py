@@ -29,12 +29,14 @@ notification per person told."""
 import datetime as dt
 from collections import Counter, defaultdict
 
-from sql import Literal
+from sql import Literal, With
+from sql.aggregate import Count
 from sql.conditionals import Coalesce
 from sql.functions import CurrentTimestamp
 from sql.operators import Concat
 
-from trytond import backend
+from trytond import backend, config
+from trytond.bus import Bus
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin,
@@ -49,6 +51,7 @@ from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
+from crm_telecom.bulk import BulkWriter
 from crm_telecom.party import TELECOM_LEVELS
 from crm_telecom.sql_tools import clear_cache, in_ids
 
@@ -263,7 +266,10 @@ class RequestSLAMixin:
         help="When the clock stopped: waiting on the customer, resolved "
         "or merged.")
     deadline = fields.DateTime("Deadline", readonly=True)
-    remind_at = fields.DateTime("Reminder At", readonly=True)
+    remind_at = fields.DateTime("Reminder At", readonly=True,
+        help="When the owner is reminded and the request counts as near "
+        "its deadline; the deadline itself when the policy sends no "
+        "reminder.")
     supervisor_at = fields.DateTime("Supervisor Escalation At",
         readonly=True)
     director_at = fields.DateTime("Director Escalation At", readonly=True)
@@ -285,13 +291,18 @@ class RequestSLAMixin:
         super().__setup__()
         t = cls.__table__()
         cls._sql_indexes.update({
-                # the supervisor board: a team's open requests by deadline
+                # the supervisor board: a team's open requests past their
+                # reminder moment (near or past the deadline), with what
+                # its tabs and counts filter on
                 Index(t, (t.team, Index.Equality()),
                     (t.state, Index.Equality()),
-                    (t.deadline, Index.Range())),
+                    (t.remind_at, Index.Range()),
+                    include=[t.deadline, t.escalation_level, t.company,
+                        t.id]),
                 # the cron's three steps
                 Index(t, (t.remind_at, Index.Range()),
-                    where=(t.state == 'open') & ~t.reminded),
+                    where=(t.state == 'open') & ~t.reminded
+                    & (t.remind_at < t.deadline)),
                 Index(t, (t.supervisor_at, Index.Range()),
                     where=(t.state == 'open')
                     & (t.escalation_level == NOT_ESCALATED)),
@@ -356,8 +367,8 @@ class RequestSLAMixin:
             return ['OR', ('deadline', '=', None), ('state', '=', 'merged')]
         live = [('deadline', '!=', None)]
         return {
-            'running': [('state', '=', 'open'), ('deadline', '>', now),
-                ['OR', ('remind_at', '=', None), ('remind_at', '>', now)]],
+            # the reminder moment is never after the deadline
+            'running': [('state', '=', 'open'), ('remind_at', '>', now)],
             'near': [('state', '=', 'open'), ('remind_at', '<=', now),
                 ('deadline', '>', now)],
             'overdue': [('state', '=', 'open'), ('deadline', '<=', now)],
@@ -387,10 +398,10 @@ class RequestSLAMixin:
         now = cls._sla_now()
         domain = ['OR']
         if 'near' in values and 'overdue' in values:
-            # the board: open and past the reminder or the deadline
+            # the board: open and past the reminder moment
             values = [v for v in values if v not in {'near', 'overdue'}]
-            domain.append([('state', '=', 'open'), ['OR',
-                        ('remind_at', '<=', now), ('deadline', '<=', now)]])
+            domain.append([('state', '=', 'open'),
+                    ('remind_at', '<=', now)])
         domain.extend(cls._sla_state_domain(v, now) for v in values)
         return domain if len(domain) > 2 else domain[1]
 
@@ -416,14 +427,17 @@ class RequestSLAMixin:
             schedule = clocks.schedule(policy, self.company)
             deadline = schedule.add_hours(started, hours + paused_hours)
             values['deadline'] = deadline
+            # without a reminder, the request is near its deadline when
+            # past it
+            values['remind_at'] = deadline
             if policy is None:
                 # a regulator complaint no policy covers: its supervisor is
                 # told at the deadline
                 values['supervisor_at'] = deadline
             else:
                 if policy.remind_hours:
-                    values['remind_at'] = schedule.add_hours(
-                        deadline, -policy.remind_hours)
+                    values['remind_at'] = min(deadline, schedule.add_hours(
+                            deadline, -policy.remind_hours))
                 if policy.supervisor_hours is not None:
                     values['supervisor_at'] = schedule.add_hours(
                         deadline, policy.supervisor_hours)
@@ -557,82 +571,105 @@ class RequestSLAMixin:
         """Cron: reminds the owners of requests near their deadline, and
         escalates those past it to their team's supervisor, then director.
         Each step is an event on the request; each person told gets one
-        notification. Returns the number of reminders and escalations."""
+        notification per step. Returns the number of reminders and of
+        escalations."""
         now = now or cls._sla_now()
-        reminded = cls._sla_remind(now)
-        escalated = (cls._sla_escalate(now, SUPERVISOR)
-            + cls._sla_escalate(now, DIRECTOR))
-        cls._sla_notify(reminded, escalated)
-        return len(reminded), len(escalated)
+        steps = [
+            ('reminded', cls._sla_remind(now)),
+            (SUPERVISOR, cls._sla_escalate(now, SUPERVISOR)),
+            (DIRECTOR, cls._sla_escalate(now, DIRECTOR)),
+            ]
+        cls._sla_notify(steps)
+        reminded, supervisor, director = [sum(c.values()) for _, c in steps]
+        return reminded, supervisor + director
 
     @classmethod
-    def _sla_update(cls, columns, values, where, returning):
-        """UPDATE the requests matching where; the returning columns of
-        the updated rows (ids first)"""
-        transaction = Transaction()
-        cursor = transaction.connection.cursor()
-        table = cls.__table__()
-        columns = [getattr(table, c) for c in columns] + [
-            table.write_uid, table.write_date]
-        values = [v(table) if callable(v) else v for v in values] + [
-            transaction.user, CurrentTimestamp()]
-        where, returning = where(table), [c(table) for c in returning]
-        if transaction.database.has_returning():
-            _execute(cursor, table.update(columns, values, where=where,
-                    returning=returning))
-            rows = cursor.fetchall()
-        else:
-            _execute(cursor, table.select(table.id, where=where))
-            ids = [r for r, in cursor]
-            rows = []
-            for chunk in _id_chunks(ids):
-                _execute(cursor, table.update(columns, values,
-                        where=in_ids(table.id, chunk)))
-                _execute(cursor, table.select(*returning,
-                        where=in_ids(table.id, chunk)))
-                rows.extend(cursor)
-        rows = [tuple(r) for r in rows]
-        clear_cache(cls, [r[0] for r in rows])
-        return rows
+    def _sla_step(cls, now, kind, message, changes, where, employee):
+        """One step of the cron: UPDATE the requests where(table) holds
+        with changes (column: value, or function of the table), and INSERT
+        an event of kind on each, its text naming the employee of the
+        column `employee` (after the update). Returns how many requests
+        each employee got.
 
-    @classmethod
-    def _sla_events(cls, ids, kind, column, message, now):
-        """INSERT ... SELECT the event of kind on requests ids, its text
-        naming the employee of the request's column"""
+        On PostgreSQL one statement does it all (the update and the insert
+        as data-modifying WITH queries); elsewhere the updated ids come
+        back and the events are inserted for them."""
         pool = Pool()
         Event = pool.get('telecom.service_request.event')
         Employee = pool.get('company.employee')
         Party = pool.get('party.party')
         transaction = Transaction()
         cursor = transaction.connection.cursor()
-        request, event = cls.__table__(), Event.__table__()
-        employee, party = Employee.__table__(), Party.__table__()
+        table, event = cls.__table__(), Event.__table__()
+        employee_t, party = Employee.__table__(), Party.__table__()
+        columns = [getattr(table, c) for c in changes] + [
+            table.write_uid, table.write_date]
+        values = [v(table) if callable(v) else v
+            for v in changes.values()] + [
+            transaction.user, CurrentTimestamp()]
+        returning = [table.id, getattr(table, employee), table.company]
+        update = table.update(columns, values, where=where(table),
+            returning=returning)
         prefix, suffix = gettext(message, employee=_NAME).split(_NAME, 1)
         name = Coalesce(party.name, gettext('crm_service.msg_sla_nobody'))
-        from_ = request.join(employee, 'LEFT',
-            condition=employee.id == getattr(request, column)).join(party,
-            'LEFT', condition=party.id == employee.party)
-        for chunk in _id_chunks(ids):
-            _execute(cursor, event.insert([event.request, event.date,
-                        event.kind, event.employee, event.company,
-                        event.description, event.create_uid,
-                        event.create_date],
-                    from_.select(request.id, Literal(now), Literal(kind),
-                        Literal(None), request.company,
-                        Concat(Concat(prefix, name), suffix),
-                        Literal(transaction.user), CurrentTimestamp(),
-                        where=in_ids(request.id, chunk))))
+        event_columns = [event.request, event.date, event.kind,
+            event.employee, event.company, event.description,
+            event.create_uid, event.create_date]
+
+        def events(source, request, employee_id, company, where=None):
+            return source.join(employee_t, 'LEFT',
+                condition=employee_t.id == employee_id).join(party, 'LEFT',
+                condition=party.id == employee_t.party).select(
+                request, Literal(now), Literal(kind), Literal(None), company,
+                Concat(Concat(prefix, name), suffix),
+                Literal(transaction.user), CurrentTimestamp(), where=where)
+
+        counts = Counter()
+        if cls._sla_one_statement():
+            done = With('id', 'employee', 'company', query=update)
+            inserted = With(query=event.insert(event_columns,
+                    events(done, done.id, done.employee, done.company)))
+            _execute(cursor, done.select(done.employee, Count(done.id),
+                    group_by=[done.employee], with_=[done, inserted]))
+            counts.update(dict(cursor))
+        else:
+            if transaction.database.has_returning():
+                _execute(cursor, update)
+                rows = cursor.fetchall()
+            else:
+                _execute(cursor, table.select(table.id, where=where(table)))
+                ids, rows = [r for r, in cursor], []
+                for chunk in _id_chunks(ids):
+                    _execute(cursor, table.update(columns, values,
+                            where=in_ids(table.id, chunk)))
+                    # the employee after the update
+                    _execute(cursor, table.select(*returning,
+                            where=in_ids(table.id, chunk)))
+                    rows.extend(cursor)
+            request = cls.__table__()
+            for chunk in _id_chunks([r[0] for r in rows]):
+                _execute(cursor, event.insert(event_columns, events(
+                            request, request.id, getattr(request, employee),
+                            request.company,
+                            where=in_ids(request.id, chunk))))
+            counts.update(r[1] for r in rows)
+        clear_cache(cls)
+        return counts
+
+    @classmethod
+    def _sla_one_statement(cls):
+        "Whether the database takes UPDATE ... RETURNING inside WITH"
+        return backend.name == 'postgresql'
 
     @classmethod
     def _sla_remind(cls, now):
-        "The owners of requests past their reminder moment are reminded"
-        rows = cls._sla_update(['reminded'], [True],
+        """The owners of requests past their reminder moment are reminded
+        (none when the moment is the deadline: the policy sends none)"""
+        return cls._sla_step(now, 'reminded',
+            'crm_service.msg_event_reminded', {'reminded': True},
             lambda t: (t.state == 'open') & ~t.reminded
-            & (t.remind_at <= now),
-            [lambda t: t.id, lambda t: t.owner])
-        cls._sla_events([r[0] for r in rows], 'reminded', 'owner',
-            'crm_service.msg_event_reminded', now)
-        return rows
+            & (t.remind_at < t.deadline) & (t.remind_at <= now),
+            'owner')
 
     @classmethod
     def _sla_escalate(cls, now, level):
@@ -658,58 +695,103 @@ class RequestSLAMixin:
             return team.select(
                 Coalesce(getattr(team, first), getattr(team, second)),
                 where=team.id == t.team)
-        rows = cls._sla_update(
-            ['escalation_level', 'escalated_to', 'escalated_at'],
-            [level, employee, now], where,
-            [lambda t: t.id, lambda t: t.escalated_to])
-        cls._sla_events([r[0] for r in rows], 'escalated', 'escalated_to',
-            message, now)
-        return [(id_, employee_, level) for id_, employee_ in rows]
+        return cls._sla_step(now, 'escalated', message, {
+                'escalation_level': level,
+                'escalated_to': employee,
+                'escalated_at': now,
+                }, where, 'escalated_to')
 
     @classmethod
-    def _sla_notify(cls, reminded, escalated):
-        """One notification per user and step: to the owners reminded, to
-        the supervisors and directors escalated to"""
+    def _sla_notify(cls, steps):
+        """One notification per user and step, written in one batch: to
+        the owners reminded, to the supervisors and directors escalated
+        to. steps: (step, {employee: requests}) pairs."""
         pool = Pool()
+        UserEmployee = pool.get('res.user-company.employee')
         User = pool.get('res.user')
+        Lang = pool.get('ir.lang')
         Notification = pool.get('res.notification')
         ModelData = pool.get('ir.model.data')
         ActWindow = pool.get('ir.action.act_window')
-        counts = defaultdict(Counter)
-        for _, employee in reminded:
-            if employee:
-                counts[employee]['reminded'] += 1
-        for _, employee, level in escalated:
-            if employee:
-                counts[employee][level] += 1
-        if not counts:
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        employees = sorted({e for _, counts in steps for e in counts if e})
+        if not employees:
             return []
+        user_employee, user = UserEmployee.__table__(), User.__table__()
+        lang = Lang.__table__()
+        users = defaultdict(list)
+        for chunk in _id_chunks(employees):
+            cursor.execute(*user_employee.join(user,
+                    condition=user.id == user_employee.user).join(lang,
+                    'LEFT', condition=lang.id == user.language).select(
+                    user_employee.employee, user.id, lang.code,
+                    where=in_ids(user_employee.employee, chunk)
+                    & user.active,
+                    order_by=[user.id]))
+            for employee, user_id, language in cursor:
+                users[employee].append((user_id, language))
         actions = {
             'reminded': ActWindow(ModelData.get_id(
                     'crm_service', 'act_request_mine')).action.id,
             'escalated': ActWindow(ModelData.get_id(
                     'crm_service', 'act_request_board')).action.id,
             }
-        texts = {
+        messages = {
             'reminded': 'crm_service.msg_notify_reminded',
             SUPERVISOR: 'crm_service.msg_notify_escalated_supervisor',
             DIRECTOR: 'crm_service.msg_notify_escalated_director',
             }
-        vlist = []
-        for user in User.search([('employees', 'in', list(counts))]):
-            language = user.language.code if user.language else None
-            with Transaction().set_context(language=language):
-                for employee in user.employees:
-                    for step, count in counts.get(employee.id, {}).items():
-                        vlist.append({
-                                'user': user.id,
-                                'icon': ('tryton-notification'
-                                    if step == 'reminded' else 'tryton-info'),
-                                'label': gettext(
-                                    texts[step] + '_label'),
-                                'description': gettext(texts[step],
-                                    count=count),
-                                'action': actions['reminded'
-                                    if step == 'reminded' else 'escalated'],
-                                })
-        return Notification.create(vlist)
+        texts = {}
+
+        def text(language, message, **kwargs):
+            key = (language, message, tuple(kwargs.items()))
+            if key not in texts:
+                with transaction.set_context(language=language):
+                    texts[key] = gettext(message, **kwargs)
+            return texts[key]
+
+        rows = []
+        for step, counts in steps:
+            message = messages[step]
+            icon, action = (('tryton-notification', actions['reminded'])
+                if step == 'reminded'
+                else ('tryton-info', actions['escalated']))
+            for employee, count in sorted(counts.items(), key=str):
+                for user_id, language in users.get(employee, []):
+                    rows.append((user_id, text(language, message + '_label'),
+                            text(language, message, count=count), icon,
+                            action, True))
+        BulkWriter(Notification, ['user', 'label', 'description', 'icon',
+                'action', 'unread']).write(rows)
+        clear_cache(Notification)
+        cls._sla_publish(rows)
+        return rows
+
+    @classmethod
+    def _sla_publish(cls, rows):
+        """Tell the clients of the users notified, as res.notification
+        does, when the bus is on (nobody listens otherwise)"""
+        pool = Pool()
+        Notification = pool.get('res.notification')
+        transaction = Transaction()
+        if not (rows and config.getboolean('bus', 'allow_subscribe')
+                and transaction.database.has_channel()):
+            return
+        cursor = transaction.connection.cursor()
+        notification = Notification.__table__()
+        contents = defaultdict(list)
+        for user_id, label, description, *_ in rows:
+            contents[user_id].append('\n'.join([label, description]))
+        for chunk in _id_chunks(sorted(contents)):
+            cursor.execute(*notification.select(notification.user, Count(
+                        notification.id),
+                    where=in_ids(notification.user, chunk)
+                    & notification.unread,
+                    group_by=[notification.user]))
+            for user_id, count in cursor.fetchall():
+                Bus.publish('notification:%s' % user_id, {
+                        'type': 'user-notification',
+                        'count': count,
+                        'content': contents[user_id][:4],
+                        })

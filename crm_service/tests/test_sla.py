@@ -244,7 +244,8 @@ class SLATestCase(unittest.TestCase):
         self.assertEqual(second.director_at, local(2026, 10, 6, 11))
         self.assertEqual(third.sla_policy, consultation)
         self.assertEqual(third.deadline, local(2026, 10, 5, 11))
-        self.assertIsNone(third.remind_at)
+        # no reminder: near its deadline when past it
+        self.assertEqual(third.remind_at, third.deadline)
         self.assertIsNone(third.supervisor_at)
         self.assertIsNone(other.deadline)
         self.assertIsNone(other.sla_state)
@@ -432,6 +433,33 @@ class SLATestCase(unittest.TestCase):
             self.assertEqual(self.board(supervisor, 'escalated'), [request])
             self.assertEqual(self.board(agent), [])
             self.assertEqual(self.board(director), [request])
+
+    @with_transaction()
+    def test_escalation_cron_without_returning(self):
+        "A database without UPDATE ... RETURNING takes the same steps"
+        pool = Pool()
+        Request = pool.get('telecom.service_request')
+        Event = pool.get('telecom.service_request.event')
+        shanghai_company()
+        configure(office_calendar())
+        create_policies()
+        agent, supervisor, *_ = service_staff()
+        vip = create_customer("王五", sequence=3, telecom_level='gold')
+        with clock(local(2026, 9, 29, 10)), as_user(agent):
+            request = create_request(customer=vip, type='complaint')
+        database = Transaction().database
+        with patch.object(database, 'has_returning', lambda: False), \
+                patch.object(Request, '_sla_one_statement',
+                    classmethod(lambda cls: False)):
+            self.assertEqual(Request.escalate(local(2026, 9, 30, 10, 30)),
+                (1, 1))
+        request = Request(request.id)
+        self.assertTrue(request.reminded)
+        self.assertEqual(request.escalated_to, supervisor.employee)
+        self.assertEqual(sorted(e.kind for e in Event.search([
+                        ('request', '=', request.id),
+                        ('kind', 'in', ['reminded', 'escalated'])])),
+            ['escalated', 'reminded'])
 
     @with_transaction()
     def test_sla_state_search(self):
