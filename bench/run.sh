@@ -5,13 +5,19 @@
 #   bench/run.sh billing                # bill run: 100,000 lines, 3,000,000
 #                                       # usage records; usage import
 #   bench/run.sh billing --subscribers 2000 --usage 60000   # quick check
-# Other options: bench/run.sh --help, bench/run.sh billing --help
+#   bench/run.sh service                # escalation cron over 200,000 open
+#                                       # requests; supervisor board over
+#                                       # 1,000,000 requests
+#   bench/run.sh service --requests 20000   # quick check
+# Other options: bench/run.sh --help, bench/run.sh billing --help,
+# bench/run.sh service --help
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 script=bench_subscriber.py
 case "${1:-}" in
     billing) script=bench_billing.py; shift ;;
+    service) script=bench_service.py; shift ;;
     subscriber) shift ;;
 esac
 TRYTOND_DATABASE_URI=$(bin/pg-up)
