@@ -573,7 +573,9 @@ class RequestSLAMixin:
         Each step is an event on the request; each person told gets one
         notification per step. Returns the number of reminders and of
         escalations."""
-        now = now or cls._sla_now()
+        # to the second, as the ORM keeps date-times: the events sort in
+        # the order they happened
+        now = (now or cls._sla_now()).replace(microsecond=0)
         steps = [
             ('reminded', cls._sla_remind(now)),
             (SUPERVISOR, cls._sla_escalate(now, SUPERVISOR)),
