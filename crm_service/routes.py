@@ -12,7 +12,8 @@ requests taken are theirs (their employee owns them, in their company).
      "number": "<MSISDN of a line>" and/or "customer": "<customer code>",
      "subject": "...", "description": "...", "topic": "<topic code>",
      "contact_phone": "..."}
-    -> 201 {"code": "SR...", "state": "open", "deadline": "<ISO>" | null}
+    -> 201 {"code": "SR...", "state": "open",
+            "deadline": "2026-12-02T09:00:00+00:00" | null}
 
     POST /<database>/crm_service/survey
     {"request": "<request code>", "score": 1..5, "reason": "..."}
@@ -24,6 +25,7 @@ requests taken are theirs (their employee owns them, in their company).
 
 A bad body gets 400 and {"status": 400, "message": "<the reason>"};
 nothing is stored then. 404 where the module is not activated."""
+import datetime as dt
 import json
 
 from trytond.i18n import gettext
@@ -170,9 +172,10 @@ def request_values(data):
 
 def request_answer(request):
     answer = {'code': request.code, 'state': request.state}
-    if 'deadline' in request._fields:
-        deadline = request.deadline
-        answer['deadline'] = deadline.isoformat() if deadline else None
+    deadline = request.deadline
+    # stored naive in UTC: said so, for the app to show it in its own time
+    answer['deadline'] = (deadline.replace(tzinfo=dt.timezone.utc).isoformat()
+        if deadline else None)
     return answer
 
 

@@ -235,28 +235,39 @@ def use_simulator(orders=None):
 
 def provisioning_key():
     "The key the network (the simulator) acknowledges requests with"
+    return application_key('network', "网络侧回调", 'crm_telecom_provisioning')
+
+
+def inbound_key():
+    """The key the online hall and the app submit service requests and
+    survey answers with (crm_service), as the online desk agent"""
+    return application_key('online', "网上营业厅客服", 'crm_service_inbound')
+
+
+def application_key(login, name, application_name):
+    "A validated key of a user application, for the user of login"
     from trytond.pool import Pool
     from trytond.transaction import inactive_records
     pool = Pool()
     User = pool.get('res.user')
     Application = pool.get('res.user.application')
     with inactive_records():
-        users = User.search([('login', '=', 'network')])
+        users = User.search([('login', '=', login)])
     if users:
         user, = users
     else:
-        user = User(login='network', name="网络侧回调")
+        user = User(login=login, name=name)
         user.save()
     applications = Application.search([
             ('user', '=', user.id),
-            ('application', '=', 'crm_telecom_provisioning'),
+            ('application', '=', application_name),
             ('state', '=', 'validated'),
             ], limit=1)
     if applications:
         application, = applications
     else:
         application = Application(user=user,
-            application='crm_telecom_provisioning', state='validated')
+            application=application_name, state='validated')
         application.save()
     return application.key
 
@@ -393,10 +404,13 @@ def main(argv=None):
     parser.add_argument('--subscribers', type=int, default=400)
     parser.add_argument('--ack-key', action='store_true',
         help="only print the key the simulator acknowledges requests with")
+    parser.add_argument('--inbound-key', action='store_true',
+        help="only print the key the online hall and the app submit "
+        "service requests with (crm_service)")
     args = parser.parse_args(argv)
-    if args.ack_key:
+    if args.ack_key or args.inbound_key:
         with open_database(args.config, args.database) as transaction:
-            key = provisioning_key()
+            key = provisioning_key() if args.ack_key else inbound_key()
             transaction.commit()
         print(key)
         return
