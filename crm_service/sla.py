@@ -255,28 +255,35 @@ class RequestSLAMixin:
     __slots__ = ()
 
     sla_policy = fields.Many2One('telecom.service.sla', "SLA Policy",
-        readonly=True, ondelete='RESTRICT')
+        readonly=True, ondelete='RESTRICT',
+        loading='lazy')
     sla_hours = fields.Float("Resolve Within (Hours)", digits=(16, 2),
         readonly=True,
         help="Business hours from taking the request to its deadline: its "
-        "policy's, or the configuration's for a regulator complaint.")
-    sla_started_at = fields.DateTime("Clock Started", readonly=True)
+        "policy's, or the configuration's for a regulator complaint.",
+        loading='lazy')
+    sla_started_at = fields.DateTime("Clock Started", readonly=True,
+        loading='lazy')
     sla_paused_hours = fields.Float("Clock Paused (Hours)", digits=(16, 2),
         readonly=True,
         help="Business hours the clock stood still: waiting on the "
-        "customer, and between a resolution and a reopening.")
+        "customer, and between a resolution and a reopening.",
+        loading='lazy')
     paused_at = fields.DateTime("Clock Stopped At", readonly=True,
         help="When the clock stopped: waiting on the customer, resolved "
-        "or merged.")
+        "or merged.",
+        loading='lazy')
     deadline = fields.DateTime("Deadline", readonly=True)
     remind_at = fields.DateTime("Reminder At", readonly=True,
         help="When the owner is reminded and the request counts as near "
         "its deadline (the deadline itself when the policy sends no "
         "reminder); empty while the clock stands still.")
     supervisor_at = fields.DateTime("Supervisor Escalation At",
-        readonly=True, help="Empty while the clock stands still.")
+        readonly=True, help="Empty while the clock stands still.",
+        loading='lazy')
     director_at = fields.DateTime("Director Escalation At", readonly=True,
-        help="Empty while the clock stands still.")
+        help="Empty while the clock stands still.",
+        loading='lazy')
     reminded = fields.Boolean("Reminded", readonly=True,
         help="The owner was reminded of the deadline.")
     escalation_level = fields.Integer("Escalation Level", readonly=True,
@@ -284,7 +291,8 @@ class RequestSLAMixin:
         "director.")
     escalated_to = fields.Many2One('company.employee', "Escalated to",
         readonly=True, ondelete='RESTRICT')
-    escalated_at = fields.DateTime("Escalated At", readonly=True)
+    escalated_at = fields.DateTime("Escalated At", readonly=True,
+        loading='lazy')
     sla_met = fields.Boolean("SLA Met", readonly=True,
         help="Resolved by its deadline.")
     sla_state = fields.Function(fields.Selection(SLA_STATES, "SLA State",
