@@ -298,6 +298,15 @@ class RequestSLAMixin:
     sla_state = fields.Function(fields.Selection(SLA_STATES, "SLA State",
             sort=False), 'get_sla_state', searcher='search_sla_state')
 
+    # one when the request is in the state, for the board's graph to add
+    # up by team
+    sla_near = fields.Function(fields.Integer("Near Deadline"),
+        'get_sla_counts')
+    sla_overdue = fields.Function(fields.Integer("Overdue"),
+        'get_sla_counts')
+    sla_escalated = fields.Function(fields.Integer("Escalated"),
+        'get_sla_counts')
+
     @classmethod
     def __setup__(cls):
         super().__setup__()
@@ -373,6 +382,21 @@ class RequestSLAMixin:
     def get_sla_state(cls, requests, name):
         now = cls._sla_now()
         return {r.id: r._sla_state(now) for r in requests}
+
+    @classmethod
+    def get_sla_counts(cls, requests, names):
+        now = cls._sla_now()
+        result = {n: {} for n in names}
+        for request in requests:
+            state = request._sla_state(now)
+            for name in names:
+                if name == 'sla_escalated':
+                    value = state in {'near', 'overdue'} and bool(
+                        request.escalation_level)
+                else:
+                    value = state == name[len('sla_'):]
+                result[name][request.id] = int(value)
+        return result
 
     @classmethod
     def _sla_state_domain(cls, state, now):

@@ -442,6 +442,10 @@ class SLATestCase(unittest.TestCase):
             self.assertEqual(self.board(supervisor, 'escalated'), [request])
             self.assertEqual(self.board(agent), [])
             self.assertEqual(self.board(director), [request])
+            # what the board's graph adds up
+            request = Request(request.id)
+            self.assertEqual((request.sla_near, request.sla_overdue,
+                    request.sla_escalated), (0, 1, 1))
 
     @with_transaction()
     def test_escalation_cron_without_returning(self):
