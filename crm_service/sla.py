@@ -18,18 +18,21 @@ request's company.
   told); one resolved in time gets back what it had left, and its
   reminder is sent again when the reminder moment lies ahead again.
 - Changing the type, the customer (whose tier may differ) or the regulator
-  flag of an open request matches the policies again and recomputes the
-  deadline from the same start.
+  flag of a live (open or waiting) request matches the policies again and
+  recomputes the deadline from the same start. A change of the tier on
+  the customer itself moves no deadline.
 
 The moments of the reminder and of both escalations are computed with the
-deadline and stored, so the cron compares stored columns with the time:
-three UPDATE statements (each through a partial index) and three INSERT
-... SELECT of the events, whatever the number of requests, and one
-notification per person told."""
+deadline and stored while the clock runs (empty while it stands still), so
+the cron compares stored columns with the time, each step through a
+partial index: on PostgreSQL one statement per step (the UPDATE and the
+INSERT ... SELECT of its events as data-modifying WITH queries), whatever
+the number of requests, then one batch of notifications, one per person
+and step."""
 import datetime as dt
 from collections import Counter, defaultdict
 
-from sql import Literal, With
+from sql import Literal, Null, With
 from sql.aggregate import Count
 from sql.conditionals import Coalesce
 from sql.functions import CurrentTimestamp
@@ -53,7 +56,12 @@ from trytond.transaction import Transaction
 
 from crm_telecom.bulk import BulkWriter
 from crm_telecom.party import TELECOM_LEVELS
-from crm_telecom.sql_tools import clear_cache, in_ids
+from crm_telecom.sql_tools import (
+    clear_cache,
+    execute_planned,
+    in_ids,
+    without_jit,
+)
 
 from .calendar import Schedule, company_timezone
 from .exceptions import ServiceValidationError
@@ -71,17 +79,12 @@ SLA_STATES = [
 NOT_ESCALATED, SUPERVISOR, DIRECTOR = 0, 1, 2
 # fields of the request whose change while it is open moves its deadline
 SLA_FIELDS = {'type', 'customer', 'regulator'}
+# the moments of a running clock, empty while it stands still (waiting,
+# resolved, closed, merged): the cron and the board look at running clocks
+# only, and the statistics PostgreSQL plans them with are of those
+STILL = {'remind_at': None, 'supervisor_at': None, 'director_at': None}
 # placeholder of the employee's name in the texts of the cron's events
 _NAME = '\x00'
-
-
-def _execute(cursor, query):
-    """Execute a python-sql query planned for its own values: PostgreSQL
-    uses the partial indexes of the cron only with a custom plan"""
-    if backend.name == 'postgresql':
-        cursor.execute(*query, prepare=False)
-    else:
-        cursor.execute(*query)
 
 
 def _id_chunks(ids):
@@ -252,27 +255,35 @@ class RequestSLAMixin:
     __slots__ = ()
 
     sla_policy = fields.Many2One('telecom.service.sla', "SLA Policy",
-        readonly=True, ondelete='RESTRICT')
+        readonly=True, ondelete='RESTRICT',
+        loading='lazy')
     sla_hours = fields.Float("Resolve Within (Hours)", digits=(16, 2),
         readonly=True,
         help="Business hours from taking the request to its deadline: its "
-        "policy's, or the configuration's for a regulator complaint.")
-    sla_started_at = fields.DateTime("Clock Started", readonly=True)
+        "policy's, or the configuration's for a regulator complaint.",
+        loading='lazy')
+    sla_started_at = fields.DateTime("Clock Started", readonly=True,
+        loading='lazy')
     # kept to the second: the deadline is pushed by exactly this much
     sla_paused_hours = fields.Float("Clock Paused (Hours)", readonly=True,
         help="Business hours the clock stood still: waiting on the "
-        "customer, and between a resolution and a reopening.")
+        "customer, and between a resolution and a reopening.",
+        loading='lazy')
     paused_at = fields.DateTime("Clock Stopped At", readonly=True,
         help="When the clock stopped: waiting on the customer, resolved "
-        "or merged.")
+        "or merged.",
+        loading='lazy')
     deadline = fields.DateTime("Deadline", readonly=True)
     remind_at = fields.DateTime("Reminder At", readonly=True,
         help="When the owner is reminded and the request counts as near "
-        "its deadline; the deadline itself when the policy sends no "
-        "reminder.")
+        "its deadline (the deadline itself when the policy sends no "
+        "reminder); empty while the clock stands still.")
     supervisor_at = fields.DateTime("Supervisor Escalation At",
-        readonly=True)
-    director_at = fields.DateTime("Director Escalation At", readonly=True)
+        readonly=True, help="Empty while the clock stands still.",
+        loading='lazy')
+    director_at = fields.DateTime("Director Escalation At", readonly=True,
+        help="Empty while the clock stands still.",
+        loading='lazy')
     reminded = fields.Boolean("Reminded", readonly=True,
         help="The owner was reminded of the deadline.")
     escalation_level = fields.Integer("Escalation Level", readonly=True,
@@ -280,25 +291,36 @@ class RequestSLAMixin:
         "director.")
     escalated_to = fields.Many2One('company.employee', "Escalated to",
         readonly=True, ondelete='RESTRICT')
-    escalated_at = fields.DateTime("Escalated At", readonly=True)
+    escalated_at = fields.DateTime("Escalated At", readonly=True,
+        loading='lazy')
     sla_met = fields.Boolean("SLA Met", readonly=True,
         help="Resolved by its deadline.")
     sla_state = fields.Function(fields.Selection(SLA_STATES, "SLA State",
             sort=False), 'get_sla_state', searcher='search_sla_state')
+
+    # one when the request is in the state, for the board's graph to add
+    # up by team
+    sla_near = fields.Function(fields.Integer("Near Deadline"),
+        'get_sla_counts')
+    sla_overdue = fields.Function(fields.Integer("Overdue"),
+        'get_sla_counts')
+    sla_escalated = fields.Function(fields.Integer("Escalated"),
+        'get_sla_counts')
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
         t = cls.__table__()
         cls._sql_indexes.update({
-                # the supervisor board: a team's open requests past their
-                # reminder moment (near or past the deadline), with what
-                # its tabs and counts filter on
+                # the supervisor board: a team's running clocks past their
+                # reminder moment (near or past the deadline), the tabs
+                # told apart by the deadline within the index, with what
+                # the counts filter on
                 Index(t, (t.team, Index.Equality()),
-                    (t.state, Index.Equality()),
                     (t.remind_at, Index.Range()),
-                    include=[t.deadline, t.escalation_level, t.company,
-                        t.id]),
+                    (t.deadline, Index.Range()),
+                    where=t.remind_at != Null,
+                    include=[t.escalation_level, t.state, t.company, t.id]),
                 # the cron's three steps
                 Index(t, (t.remind_at, Index.Range()),
                     where=(t.state == 'open') & ~t.reminded
@@ -362,16 +384,34 @@ class RequestSLAMixin:
         return {r.id: r._sla_state(now) for r in requests}
 
     @classmethod
+    def get_sla_counts(cls, requests, names):
+        now = cls._sla_now()
+        result = {n: {} for n in names}
+        for request in requests:
+            state = request._sla_state(now)
+            for name in names:
+                if name == 'sla_escalated':
+                    value = state in {'near', 'overdue'} and bool(
+                        request.escalation_level)
+                else:
+                    value = state == name[len('sla_'):]
+                result[name][request.id] = int(value)
+        return result
+
+    @classmethod
     def _sla_state_domain(cls, state, now):
         if state is None:
             return ['OR', ('deadline', '=', None), ('state', '=', 'merged')]
         live = [('deadline', '!=', None)]
         return {
-            # the reminder moment is never after the deadline
+            # the reminder moment is set while the clock runs, never
+            # after the deadline: it leads to the requests through their
+            # team's index
             'running': [('state', '=', 'open'), ('remind_at', '>', now)],
             'near': [('state', '=', 'open'), ('remind_at', '<=', now),
                 ('deadline', '>', now)],
-            'overdue': [('state', '=', 'open'), ('deadline', '<=', now)],
+            'overdue': [('state', '=', 'open'), ('remind_at', '<=', now),
+                ('deadline', '<=', now)],
             'paused': [('state', '=', 'waiting')] + live,
             'met': [('state', 'in', ['resolved', 'closed']),
                 ('sla_met', '=', True)] + live,
@@ -498,15 +538,20 @@ class RequestSLAMixin:
         changes = []
         for request in cls.browse(requests):
             if request.sla_started_at:
-                changes.append(
-                    (request, request._sla_values(clocks, now)))
+                values = request._sla_values(clocks, now)
+                if request.state != 'open':
+                    values.update(STILL)
+                changes.append((request, values))
         cls._sla_write(changes)
 
     @classmethod
     def _sla_pause(cls, requests):
         "Waiting on the customer: the clock stops"
         if requests:
-            cls.write(list(requests), {'paused_at': cls._sla_now()})
+            cls.write(list(requests), {
+                    'paused_at': cls._sla_now(),
+                    **STILL,
+                    })
 
     @classmethod
     def _sla_continue(cls, requests, extra=None):
@@ -542,7 +587,7 @@ class RequestSLAMixin:
         now = cls._sla_now()
         changes = []
         for request in cls.browse(requests):
-            values = {'paused_at': request.paused_at or now}
+            values = {'paused_at': request.paused_at or now, **STILL}
             if not request.merged_into:
                 values['paused_at'] = now
                 values['sla_met'] = bool(request.deadline
@@ -576,6 +621,8 @@ class RequestSLAMixin:
         # to the second, as the ORM keeps date-times: the events sort in
         # the order they happened
         now = (now or cls._sla_now()).replace(microsecond=0)
+        # each statement runs once: compiling it costs more than it saves
+        without_jit()
         steps = [
             ('reminded', cls._sla_remind(now)),
             (SUPERVISOR, cls._sla_escalate(now, SUPERVISOR)),
@@ -631,26 +678,26 @@ class RequestSLAMixin:
             done = With('id', 'employee', 'company', query=update)
             inserted = With(query=event.insert(event_columns,
                     events(done, done.id, done.employee, done.company)))
-            _execute(cursor, done.select(done.employee, Count(done.id),
+            execute_planned(cursor, done.select(done.employee, Count(done.id),
                     group_by=[done.employee], with_=[done, inserted]))
             counts.update(dict(cursor))
         else:
             if transaction.database.has_returning():
-                _execute(cursor, update)
+                execute_planned(cursor, update)
                 rows = cursor.fetchall()
             else:
-                _execute(cursor, table.select(table.id, where=where(table)))
+                execute_planned(cursor, table.select(table.id, where=where(table)))
                 ids, rows = [r for r, in cursor], []
                 for chunk in _id_chunks(ids):
-                    _execute(cursor, table.update(columns, values,
+                    execute_planned(cursor, table.update(columns, values,
                             where=in_ids(table.id, chunk)))
                     # the employee after the update
-                    _execute(cursor, table.select(*returning,
+                    execute_planned(cursor, table.select(*returning,
                             where=in_ids(table.id, chunk)))
                     rows.extend(cursor)
             request = cls.__table__()
             for chunk in _id_chunks([r[0] for r in rows]):
-                _execute(cursor, event.insert(event_columns, events(
+                execute_planned(cursor, event.insert(event_columns, events(
                             request, request.id, getattr(request, employee),
                             request.company,
                             where=in_ids(request.id, chunk))))
@@ -669,8 +716,8 @@ class RequestSLAMixin:
         (none when the moment is the deadline: the policy sends none)"""
         return cls._sla_step(now, 'reminded',
             'crm_service.msg_event_reminded', {'reminded': True},
-            lambda t: (t.state == 'open') & ~t.reminded
-            & (t.remind_at < t.deadline) & (t.remind_at <= now),
+            lambda t: ~t.reminded & (t.remind_at < t.deadline)
+            & (t.remind_at <= now) & (t.state == 'open'),
             'owner')
 
     @classmethod

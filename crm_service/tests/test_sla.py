@@ -17,8 +17,17 @@ from trytond.transaction import Transaction
 
 from crm_service.calendar import Schedule
 from crm_service.exceptions import ServiceValidationError
-from crm_service.tests.tools import as_user, create_request, service_staff
-from crm_telecom.tests.tools import create_customer, setup_company
+from crm_service.tests.tools import (
+    as_user,
+    create_request,
+    create_team,
+    service_staff,
+)
+from crm_telecom.tests.tools import (
+    create_customer,
+    create_staff,
+    setup_company,
+)
 
 SHANGHAI = 'Asia/Shanghai'
 
@@ -433,6 +442,10 @@ class SLATestCase(unittest.TestCase):
             self.assertEqual(self.board(supervisor, 'escalated'), [request])
             self.assertEqual(self.board(agent), [])
             self.assertEqual(self.board(director), [request])
+            # what the board's graph adds up
+            request = Request(request.id)
+            self.assertEqual((request.sla_near, request.sla_overdue,
+                    request.sla_escalated), (0, 1, 1))
 
     @with_transaction()
     def test_escalation_cron_without_returning(self):
@@ -460,6 +473,38 @@ class SLATestCase(unittest.TestCase):
                         ('request', '=', request.id),
                         ('kind', 'in', ['reminded', 'escalated'])])),
             ['escalated', 'reminded'])
+
+    @with_transaction()
+    def test_escalation_to_whom_there_is(self):
+        """A team without supervisor escalates to its director; a request
+        of no team escalates to nobody, and says so"""
+        pool = Pool()
+        Request = pool.get('telecom.service_request')
+        Event = pool.get('telecom.service_request.event')
+        shanghai_company()
+        configure(office_calendar())
+        create_policies()
+        director = create_staff('director', 'group_call_centre',
+            name="客服总监")
+        agent = create_staff('agent', 'group_call_centre', name="客服小李")
+        loner = create_staff('loner', 'group_call_centre', name="营业员")
+        create_team(members=[agent], director=director)
+        vip = create_customer("王五", sequence=3, telecom_level='gold')
+        with clock(local(2026, 9, 29, 10)):
+            with as_user(agent):
+                directed = create_request(customer=vip, type='complaint')
+            with as_user(loner):
+                alone = create_request(customer=vip, type='complaint')
+        self.assertFalse(alone.team)
+        self.assertEqual(Request.escalate(local(2026, 9, 30, 10, 30)),
+            (2, 2))
+        directed, alone = Request.browse([directed, alone])
+        self.assertEqual(directed.escalated_to, director.employee)
+        self.assertIsNone(alone.escalated_to)
+        self.assertEqual(alone.escalation_level, 1)
+        event, = Event.search([('request', '=', alone.id),
+                ('kind', '=', 'escalated')])
+        self.assertIn("nobody", event.description)
 
     @with_transaction()
     def test_sla_state_search(self):
