@@ -144,6 +144,13 @@ class Request(RequestSLAMixin, RequestCompensationMixin, RequestVisitMixin,
     counted = fields.Function(fields.Integer("Requests",
             help="One per request, for the graphs to count."),
         'get_counted')
+    counted_open = fields.Function(fields.Integer("Open",
+            help="One per open request, for the graphs to count."),
+        'get_counted')
+    counted_waiting = fields.Function(fields.Integer("Waiting on Customer",
+            help="One per request waiting on the customer, for the graphs "
+            "to count."),
+        'get_counted')
     type_string = type.translated('type')
     state_string = state.translated('state')
 
@@ -292,7 +299,9 @@ class Request(RequestSLAMixin, RequestCompensationMixin, RequestVisitMixin,
         return result
 
     def get_counted(self, name):
-        return 1
+        if name == 'counted':
+            return 1
+        return int(self.state == name[len('counted_'):])
 
     @classmethod
     def get_open_handlings(cls, requests, name):
