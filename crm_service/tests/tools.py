@@ -85,20 +85,4 @@ def other_company(name=HONG_KONG):
 
 def company_staff(company, login, group, name=None):
     "A staff user of a role working as an employee of another company"
-    pool = Pool()
-    User = pool.get('res.user')
-    Employee = pool.get('company.employee')
-    Party = pool.get('party.party')
-    ModelData = pool.get('ir.model.data')
-    module, _, group = group.rpartition('.')
-    party, = Party.create([{'name': name or login}])
-    employee, = Employee.create([{'party': party.id,
-                'company': company.id}])
-    user, = User.create([{'login': login,
-                'groups': [('add', [
-                            ModelData.get_id(module or 'crm_telecom', group)])],
-                'companies': [('add', [company.id])],
-                'company': company.id,
-                'employees': [('add', [employee.id])],
-                'employee': employee.id}])
-    return user
+    return create_staff(login, group, company=company, name=name or login)

@@ -47,16 +47,17 @@ def setup_company(name=COMPANY):
     return company
 
 
-def create_staff(login, group, **values):
+def create_staff(login, group, company=None, **values):
     """A staff user of a role (crm_telecom.group_*, or module.group_* of
-    another module) in the test company, working as an employee of it"""
+    another module) in the test company (or company), working as an
+    employee of it"""
     pool = Pool()
     User = pool.get('res.user')
     Employee = pool.get('company.employee')
     Party = pool.get('party.party')
     ModelData = pool.get('ir.model.data')
     module, _, group = group.rpartition('.')
-    company = setup_company()
+    company = company or setup_company()
     party, = Party.create([{'name': values.get('name', login)}])
     employee, = Employee.create([{'party': party.id,
                 'company': company.id}])
