@@ -184,7 +184,7 @@ class Request(RequestSLAMixin, RequestCompensationMixin, RequestVisitMixin,
         cls._buttons.update({
                 'wait': {
                     'invisible': Eval('state') != 'open',
-                    'icon': 'tryton-clock',
+                    'icon': 'tryton-history',
                     'depends': ['state'],
                     },
                 'resume': {

@@ -66,6 +66,16 @@ ENABLED_WALKS):
   lines       clerk: the subscribers list, a number searched, its form, the
               360° form of its customer (by URL fragment) with the full
               resident ID (clerks see it).
+  service     callcentre, the first-contact owner: 我的服务请求 (My
+              Requests) with its key columns whole, one of the agent's open
+              requests (from the SQLite file): its form at 处理中, its
+              转派与协查 (handlers) and 处理记录 (history) pages, then its
+              customer's 360° form (by URL fragment) and its 服务请求 page.
+  service_board  supervisor: the board 临近或超过时限的请求, each of its
+              tabs (临近时限, 已超时, 已升级) with its headings; when the
+              board is empty (the demo's deadlines run from its loading,
+              in working hours), the same list opened by fragment on the
+              teams' open requests, its cells whole.
 Prepared, not enabled (TODO in their docstrings; run them by naming them):
   activation  clerk: the business-hall wizard telecom.order.entry from a
               customer's 360° form to the order form at 已完成.
@@ -1436,14 +1446,148 @@ def finished_bill_run(walk):
         'the bill run tab did not close')
 
 
+def walk_service(walk):
+    """Hotline agent, the first-contact owner: 我的服务请求 (My Requests),
+    one of the agent's open requests with its handlers (转派与协查) and
+    history (处理记录), its customer's 360° form with the 服务请求 page."""
+    driver, db_file = walk.driver, walk.db_file
+    employee, = sqlite_one(db_file,
+        "SELECT employee FROM res_user WHERE login = 'callcentre'")
+    # an open request of the agent, the one with the most handlers
+    row = sqlite_one(db_file, '''
+        SELECT r.code, r.subject, r.customer, p.code,
+            (SELECT count(*) FROM telecom_service_request_handling AS h
+                WHERE h.request = r.id),
+            (SELECT count(*) FROM telecom_service_request_event AS e
+                WHERE e.request = r.id)
+        FROM telecom_service_request AS r
+        JOIN party_party AS p ON p.id = r.customer
+        WHERE r.owner = ? AND r.state = 'open'
+        ORDER BY (SELECT count(*) FROM telecom_service_request_handling
+                AS h WHERE h.request = r.id) DESC, r.id LIMIT 1''', employee)
+    assert row, 'the demo has no open request owned by callcentre'
+    code, subject, customer_id, customer_code, handlings, events = row
+    log('  request %s %s of %s (%d handlers, %d events)' % (
+            code, subject, customer_code, handlings, events))
+
+    walk.open_menu('crm_service', 'menu_request_mine')
+    rows = wait_for(driver, lambda d: list_rows(d), 30, 'my requests')
+    walk.look('1-my-requests', ['请求编号', '请求类型', '主题', '客户',
+            '处理时限', '时限状态', '状态'])
+
+    if not any(code in r.text for r in rows):
+        rows = walk.search(code)
+    walk.open_row(rows, code, 'my requests')
+    tab = active_tab(driver)
+    wait_for(driver, lambda d: field_input(tab, 'code').get_attribute(
+            'value') == code, 30, 'the form of the request %s' % code)
+    wait_idle(driver)
+
+    def request_shown(walk, width):
+        value = field_input(tab, 'subject').get_attribute('value')
+        assert value == subject, 'the form shows the subject %r' % value
+        state = driver.execute_script('return arguments[0].selectedOptions'
+            '[0].textContent;', field_input(tab, 'state'))
+        assert state.strip() == '处理中', 'the open request shows %r' % state
+    walk.look('2-request', check=request_shown)
+
+    def x2many(page):
+        return [p for p in page.find_elements('css selector',
+                '.form-one2many, .form-many2many') if p.is_displayed()][0]
+
+    page = notebook_page(driver, '转派与协查')
+    wait_for(driver, lambda d: len(list_rows(d, page)) == handlings, 30,
+        'the %d handlers of %s' % (handlings, code))
+    walk.look('3-handlers', ALL_COLUMNS, show=x2many(page))
+
+    page = notebook_page(driver, '处理记录')
+    wait_for(driver, lambda d: len(list_rows(d, page)) == events, 30,
+        'the %d events of %s' % (events, code))
+    # the description (说明) is free text: a long one may end in '…'
+    walk.look('4-history', ['日期', '时刻', '处理环节', '员工', '公司'],
+        show=x2many(page))
+
+    # the customer's 360° form, by the fragment of the 360° views
+    views = [model_data_id(db_file, 'crm_telecom', 'customer_view_form'),
+        model_data_id(db_file, 'crm_telecom', 'customer_view_list')]
+    open_fragment(driver, '%s/model/party.party/%d;%s' % (DB, customer_id,
+            fragment_params(views=views, name='客户360视图')))
+    wait_for(driver, lambda d: d.execute_script(
+            'return Array.from(arguments[0].querySelectorAll("input"))'
+            '.some(i => i.value == arguments[1]);', active_tab(d),
+            customer_code), 30, 'the Customer 360° form of %s' % customer_code)
+    wait_idle(driver)
+    walk.look('5-customer360', ['号码', '套餐', '用户状态'])
+
+    page = notebook_page(driver, '服务请求')
+    wait_for(driver, lambda d: any(code in r.text
+            for r in list_rows(d, page)), 30,
+        'the request %s in the 服务请求 page' % code)
+    walk.look('6-customer-requests', ['请求编号', '请求类型', '主题',
+            '首问责任人', '处理时限', '时限状态', '状态'], show=x2many(page))
+
+
+BOARD_COLUMNS = ['处理时限', '时限时刻', '时限状态', '升级级别', '请求编号',
+    '主题', '客户', '首问责任人']
+
+
+def walk_service_board(walk):
+    """Service supervisor: the board of the teams' requests near or past
+    their deadline (临近或超过时限的请求), each of its tabs (临近时限,
+    已超时, 已升级) with its headings. The demo's deadlines are counted
+    from when it was loaded, in working hours: the board is often empty at
+    walk time. Its list is then looked at with rows too: the same view
+    opened by fragment on the teams' open requests."""
+    driver, db_file = walk.driver, walk.db_file
+    walk.open_menu('crm_service', 'menu_request_board')
+    tab = active_tab(driver)
+    wait_for(driver, lambda d: [t for t in tab.find_elements(
+                'css selector', 'table.tree') if t.is_displayed()], 30,
+        'the board')
+    wait_idle(driver)
+
+    def board_tabs():
+        return [a for a in tab.find_elements('css selector', '.nav-tabs a')
+            if a.is_displayed()]
+    titles = [a.text.strip() for a in board_tabs()]
+    names = [re.sub(r'\s*\d+$', '', t) for t in titles]
+    assert names == ['临近时限', '已超时', '已升级'], (
+        'the board\'s tabs: %s' % ', '.join(titles))
+    rows_seen = 0
+    for number, name in enumerate(names, 1):
+        click(driver, [a for a in board_tabs()
+                if re.sub(r'\s*\d+$', '', a.text.strip()) == name][0])
+        wait_idle(driver)
+        time.sleep(0.3)
+        wait_idle(driver)
+        rows = list_rows(driver)
+        rows_seen += len(rows)
+        log('  %s: %d requests' % (name, len(rows)))
+        walk.look('%d-board' % number, BOARD_COLUMNS)
+
+    if not rows_seen:
+        employee, = sqlite_one(db_file,
+            "SELECT employee FROM res_user WHERE login = 'supervisor'")
+        view = model_data_id(db_file, 'crm_service', 'sla_request_view_list')
+        open_fragment(driver, '%s/model/telecom.service_request;%s' % (DB,
+                fragment_params(views=[view], name='班组在办请求',
+                    domain=[['state', 'in', ['open', 'waiting']],
+                        ['team.supervisor', '=', employee]])))
+        wait_for(driver, lambda d: list_rows(d), 30,
+            'the teams\' open requests in the board\'s list')
+        walk.look('4-board-list', BOARD_COLUMNS)
+
 WALKS = {
     'callcentre': ('callcentre', walk_callcentre),
     'admin': ('telecom_admin', walk_admin),
     'lines': ('clerk', walk_lines),
     'activation': ('clerk', walk_activation),
     'payment': ('billing', walk_payment),
+    'service': ('callcentre', walk_service),
+    'service_board': ('supervisor', walk_service_board),
     }
-ENABLED_WALKS = ['callcentre', 'admin', 'lines', 'activation', 'payment']
+ENABLED_WALKS = ['callcentre', 'admin', 'lines', 'activation', 'payment',
+    'service', 'service_board']
 
 
 def run_walks(driver, env, names, timer):
