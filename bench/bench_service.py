@@ -616,6 +616,36 @@ class Client:
                 result = [r.id for r in result]
             return result
 
+    def list_fields(self):
+        """The fields sao reads for the board's list (Record.load of its
+        eager fields): those of the view, with '.rec_name' of the
+        relations and ':string' of the selections"""
+        if getattr(self, '_list_fields', None) is None:
+            with self.tryton.transaction(user=self.user, readonly=True,
+                    context=dict(self.context)):
+                pool = self.tryton.Pool()
+                ModelData = pool.get('ir.model.data')
+                Request = pool.get('telecom.service_request')
+                view = Request.fields_view_get(ModelData.get_id(
+                        'crm_service', 'sla_request_view_list'), 'tree')
+            names = []
+            for name, field in sorted(view['fields'].items()):
+                if field.get('loading', 'eager') != 'eager':
+                    continue
+                names.append(name)
+                if field['type'] in {'many2one', 'one2one', 'reference'}:
+                    names.append(name + '.rec_name')
+                elif field['type'] in {'selection', 'multiselection'}:
+                    names.append(name + ':string')
+            self._list_fields = names + [
+                'rec_name', '_timestamp', '_write', '_delete']
+            lazy = {n: f for n, f in view['fields'].items()
+                if f.get('loading', 'eager') != 'eager'}
+            self.lazy_list_fields = sorted(lazy)
+            self.lazy_list_relations = sorted(n for n, f in lazy.items()
+                if f['type'] in {'many2one', 'one2one', 'reference'})
+        return self._list_fields
+
     def board(self):
         "The board's domain, order and tabs as sao decodes them"
         from trytond.pyson import PYSONDecoder
@@ -649,6 +679,28 @@ def board_page(client, domain, order, tabs):
     return ids, page_count
 
 
+def board_list(client, domain, order, tabs):
+    """The board as sao opens it: the page and its count, then one read
+    of what the list shows (the eager fields of the list view, the names
+    of the records they point to, the labels of the selections, the
+    record's name, timestamp and access), as sao's record group loads
+    the page, and a second read of the view's lazy fields if it has any,
+    as sao does when it displays them"""
+    ids, page_count = board_page(client, domain, order, tabs)
+    rows = client('telecom.service_request', 'read', ids,
+        client.list_fields())
+    if client.lazy_list_fields:
+        client('telecom.service_request', 'read', ids,
+            client.lazy_list_fields + [
+                n + '.rec_name' for n in client.lazy_list_relations])
+    # read answers in no particular order; sao places the rows by id
+    rows = {r['id']: r for r in rows}
+    return [(i, rows[i]['customer.']['rec_name'],
+            rows[i]['owner.']['rec_name'] if rows[i]['owner.'] else None,
+            rows[i]['team.']['rec_name'] if rows[i]['team.'] else None)
+        for i in ids], page_count
+
+
 def board_tabs(client, domain, order, tabs):
     "The counters of the board's tabs, as sao asks for them on opening"
     return [client('telecom.service_request', 'search_count',
@@ -673,6 +725,29 @@ SQL_PAGE_ROWS = SQL_PAGE.replace('SELECT r.id FROM', 'SELECT r.* FROM', 1)
 SQL_COUNT = ('SELECT COUNT(*) FROM (SELECT r.id FROM '
     'telecom_service_request r WHERE ' + BOARD_WHERE + ' AND {tab} '
     'LIMIT {limit}) AS c')
+
+
+# what the board's list shows, the names of the customer, owner, team and
+# employee escalated to joined (the team's in the user's language), as a
+# client written in SQL would fetch the page: the page first, then its
+# names (joined before the LIMIT, PostgreSQL joins every candidate)
+SQL_LIST = """SELECT r.id, c.name, op.name, COALESCE(tt.value, t.name),
+        r.deadline, r.remind_at, r.state, r.sla_met, r.escalation_level,
+        r.escalated_to, ep.name, r.code, r.type, r.priority, r.subject,
+        r.customer, r.owner, r.team, r.create_date,
+        COALESCE(r.write_date, r.create_date)
+    FROM (SELECT r.* FROM telecom_service_request r WHERE """ + BOARD_WHERE \
+    + """ AND {tab} ORDER BY r.deadline, r.id LIMIT {limit}) AS r
+    JOIN party_party c ON c.id = r.customer
+    LEFT JOIN company_employee o ON o.id = r.owner
+    LEFT JOIN party_party op ON op.id = o.party
+    LEFT JOIN company_employee e ON e.id = r.escalated_to
+    LEFT JOIN party_party ep ON ep.id = e.party
+    LEFT JOIN telecom_service_team t ON t.id = r.team
+    LEFT JOIN ir_translation tt ON tt.name = 'telecom.service.team,name'
+        AND tt.type = 'model' AND tt.res_id = t.id AND tt.lang = %(lang)s
+        AND tt.value != '' AND NOT tt.fuzzy
+    ORDER BY r.deadline, r.id"""
 
 
 def _sql(query, tab, limit):
@@ -700,6 +775,16 @@ def sql_page_rows(conn, params):
     return ids, page_count
 
 
+def sql_list(conn, params):
+    rows = conn.execute(_sql(SQL_LIST, TAB_WHERE[0], CLIENT_LIMIT),
+        params, prepare=False).fetchall()
+    page_count = None
+    if len(rows) == CLIENT_LIMIT:
+        page_count, = conn.execute(_sql(SQL_COUNT, TAB_WHERE[0],
+                PAGE_COUNT_LIMIT), params, prepare=False).fetchone()
+    return [tuple(r[:4]) for r in rows], page_count
+
+
 def sql_tabs(conn, params):
     return [conn.execute(_sql(SQL_COUNT, w, TAB_COUNT_LIMIT), params,
             prepare=False).fetchone()[0] for w in TAB_WHERE]
@@ -713,11 +798,13 @@ def bench_board(tryton, uri, args, now, login):
     domain, order, tabs = client.board()
     employee = client.context['employee']
     params = {'employee': employee, 'now': now,
-        'companies': client.companies}
+        'companies': client.companies,
+        'lang': client.context.get('language') or 'en'}
     Request = tryton.Pool(args.database).get('telecom.service_request')
     sides = {
         'page': (board_page, sql_page),
         'rows': (board_page, sql_page_rows),
+        'list': (board_list, sql_list),
         'tabs': (board_tabs, sql_tabs),
         }
     times = {(part, side): [] for part in sides for side in ['orm', 'sql']}
@@ -765,6 +852,12 @@ def bench_board(tryton, uri, args, now, login):
         'page_sql': latency(times['page', 'sql']),
         'rows_orm': latency(times['rows', 'orm']),
         'rows_sql': latency(times['rows', 'sql']),
+        'list_orm': latency(times['list', 'orm']),
+        'list_sql': latency(times['list', 'sql']),
+        'list_calls': 2 + (page_count is not None)
+        + bool(client.lazy_list_fields),
+        'list_fields': client.list_fields(),
+        'list_lazy_fields': client.lazy_list_fields,
         'tabs_orm': latency(times['tabs', 'orm']),
         'tabs_sql': latency(times['tabs', 'sql']),
         'page_orm_statements': explained,
@@ -790,6 +883,7 @@ def summary_rows(results):
         for part, what, calls in [
                 ('page', 'board query (page + count)', 'page_calls'),
                 ('rows', 'board query, SQL fetching the rows', 'page_calls'),
+                ('list', 'board list (page + count + read)', 'page_calls'),
                 ('tabs', 'board tab counters', 'tab_calls')]:
             for stat in ['median_ms', 'p95_ms']:
                 orm, sql = board[part + '_orm'][stat], board[part + '_sql'][

@@ -52,6 +52,15 @@ STATES = [
     ('merged', "Merged"),
     ]
 LIVE_STATES = ['open', 'waiting']
+# the stored columns no list shows nor filters on: loaded when read, not
+# with every search (a search fetches the eager columns of every row it
+# finds, into the cache); the lists show code, type, subject, customer,
+# line, priority, owner, team, state and the SLA's deadline, reminder and
+# escalation
+LAZY_FIELDS = ['channel', 'topic', 'regulator', 'description',
+    'bill_line', 'payment', 'order', 'contact_phone', 'resolution',
+    'resolved_at', 'resolved_by', 'customer_confirmed', 'closed_at',
+    'closed_by', 'repeat_of', 'merged_into', 'create_uid', 'write_uid']
 _done = ~Eval('state').in_(LIVE_STATES)
 
 
@@ -157,6 +166,8 @@ class Request(RequestSLAMixin, RequestCompensationMixin, RequestVisitMixin,
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        for name in LAZY_FIELDS:
+            getattr(cls, name).loading = 'lazy'
         t = cls.__table__()
         cls._sql_constraints = [
             ('code_unique', Unique(t, t.code),

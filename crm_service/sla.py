@@ -285,7 +285,7 @@ class RequestSLAMixin:
         help="Empty while the clock stands still.",
         loading='lazy')
     reminded = fields.Boolean("Reminded", readonly=True,
-        help="The owner was reminded of the deadline.")
+        help="The owner was reminded of the deadline.", loading='lazy')
     escalation_level = fields.Integer("Escalation Level", readonly=True,
         help="0: not escalated; 1: to the team's supervisor; 2: to its "
         "director.")
