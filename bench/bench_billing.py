@@ -55,6 +55,7 @@ for path in [ROOT, ROOT / 'bench']:
         sys.path.insert(0, str(path))
 
 from bench_subscriber import (  # noqa: E402
+    Tryton,
     create_database,
     database_uri,
     describe_run,
@@ -123,25 +124,6 @@ def parse_args(argv=None):
     if args.import_rows is None:
         args.import_rows = max(20_000, args.usage // 10)
     return args
-
-
-class Tryton:
-    "The module's pool, loaded once; transactions as user 0 (a command)"
-
-    def __init__(self, config_file, database):
-        from trytond import config
-        config.update_etc(config_file)
-        from trytond.pool import Pool
-        from trytond.transaction import Transaction
-        self.Pool = Pool
-        self.Transaction = Transaction
-        self.database = database
-        Pool.start()
-        Pool(database).init()
-
-    def transaction(self, readonly=False):
-        return self.Transaction().start(self.database, 0, readonly=readonly,
-            context={})
 
 
 # ---------------------------------------------------------------- data

@@ -40,6 +40,7 @@ for path in [ROOT, ROOT / 'bench']:
         sys.path.insert(0, str(path))
 
 from bench_subscriber import (  # noqa: E402
+    Tryton,
     capture_queries,
     create_database,
     database_uri,
@@ -118,25 +119,6 @@ def parse_args(argv=None):
     if not 0 < args.open <= args.requests:
         parser.error("--open must be between 1 and --requests")
     return args
-
-
-class Tryton:
-    "The module's pool, loaded once"
-
-    def __init__(self, config_file, database):
-        from trytond import config
-        config.update_etc(config_file)
-        from trytond.pool import Pool
-        from trytond.transaction import Transaction
-        self.Pool = Pool
-        self.Transaction = Transaction
-        self.database = database
-        Pool.start()
-        Pool(database).init()
-
-    def transaction(self, user=0, readonly=False, context=None):
-        return self.Transaction().start(self.database, user,
-            readonly=readonly, context=context or {})
 
 
 def pick(rng, mix):

@@ -283,6 +283,26 @@ def copy_baseline(uri, database, first, counts):
 
 # ---------------------------------------------------------------- ORM side
 
+class Tryton:
+    """The suite's pool, loaded once; transactions as user 0 (a command)
+    unless another user is given"""
+
+    def __init__(self, config_file, database):
+        from trytond import config
+        config.update_etc(config_file)
+        from trytond.pool import Pool
+        from trytond.transaction import Transaction
+        self.Pool = Pool
+        self.Transaction = Transaction
+        self.database = database
+        Pool.start()
+        Pool(database).init()
+
+    def transaction(self, user=0, readonly=False, context=None):
+        return self.Transaction().start(self.database, user,
+            readonly=readonly, context=context or {})
+
+
 class Client:
     """Calls model methods the way trytond's RPC dispatcher does: one
     transaction per call, as the admin user, with access checks on and the
