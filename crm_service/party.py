@@ -34,5 +34,21 @@ class Party(SharedMixin, metaclass=PoolMeta):
         return result
 
     @classmethod
+    def on_modification(cls, mode, parties, field_names=None):
+        super().on_modification(mode, parties, field_names=field_names)
+        if mode == 'write' and field_names and 'telecom_level' in field_names:
+            cls._service_tier_changed(parties)
+
+    @classmethod
+    def _service_tier_changed(cls, parties):
+        "A new tier takes its SLA policy on the customer's open requests"
+        Request = Pool().get('telecom.service_request')
+        for sub_ids in grouped_ids(parties):
+            Request._sla_recompute(Request.search([
+                        ('customer', 'in', sub_ids),
+                        ('state', 'in', ['open', 'waiting']),
+                        ]))
+
+    @classmethod
     def _service_shared_query(cls, company_ids):
         return column_query(company_ids, 'customer')

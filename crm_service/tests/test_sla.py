@@ -268,6 +268,14 @@ class SLATestCase(unittest.TestCase):
         self.assertEqual(first.sla_policy, gold)
         self.assertEqual(first.deadline, second.deadline)
 
+        # the customer's own tier changes: his open requests follow it
+        Party = Pool().get('party.party')
+        with clock(taken + dt.timedelta(hours=1)):
+            Party.write([vip], {'telecom_level': 'normal'})
+        second = Request(second.id)
+        self.assertEqual(second.sla_policy, complaint)
+        self.assertEqual(second.deadline, local(2026, 10, 6, 16))
+
     @with_transaction()
     def test_pause_and_resolution(self):
         """Waiting on the customer pushes the deadline by the business time
