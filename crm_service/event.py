@@ -3,7 +3,6 @@ the request's own steps only; nobody edits it."""
 import datetime as dt
 
 from trytond.model import Index, ModelSQL, ModelView, fields
-from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 
 EVENT_KINDS = [
@@ -84,9 +83,3 @@ class RequestEvent(ModelSQL, ModelView):
         return cls.record([cls.values(r, kind, description, **kwargs)
                 for r in requests])
 
-
-def current_employee():
-    "The employee the user works as, from the context"
-    employee = Transaction().context.get('employee')
-    if employee:
-        return Pool().get('company.employee')(employee)

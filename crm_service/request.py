@@ -148,11 +148,6 @@ class Request(RequestSLAMixin, RequestCompensationMixin, RequestVisitMixin,
         help="Every time the customer reached us, or we them.")
     events = fields.One2Many('telecom.service_request.event', 'request',
         "History", readonly=True)
-    open_handlings = fields.Function(fields.Integer("Open Handlers"),
-        'get_open_handlings')
-    counted = fields.Function(fields.Integer("Requests",
-            help="One per request, for the graphs to count."),
-        'get_counted')
     counted_open = fields.Function(fields.Integer("Open",
             help="One per open request, for the graphs to count."),
         'get_counted')
@@ -310,17 +305,7 @@ class Request(RequestSLAMixin, RequestCompensationMixin, RequestVisitMixin,
         return result
 
     def get_counted(self, name):
-        if name == 'counted':
-            return 1
         return int(self.state == name[len('counted_'):])
-
-    @classmethod
-    def get_open_handlings(cls, requests, name):
-        result = {r.id: 0 for r in requests}
-        for request in requests:
-            result[request.id] = len([h for h in request.handlings
-                    if h.state == 'open'])
-        return result
 
     @classmethod
     def preprocess_values(cls, mode, values):
@@ -442,10 +427,6 @@ class Request(RequestSLAMixin, RequestCompensationMixin, RequestVisitMixin,
     def _priority_label(cls, priority):
         return dict(cls.fields_get(['priority'])['priority']['selection'])[
             priority]
-
-    @property
-    def is_repeat(self):
-        return bool(self.repeat_of)
 
     @classmethod
     @ModelView.button

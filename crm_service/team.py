@@ -54,16 +54,6 @@ class Team(DeactivableMixin, ModelSQL, ModelView):
             order=[('id', 'ASC')], limit=1)
         return teams[0] if teams else None
 
-    @classmethod
-    def supervised_by(cls, employee):
-        "Ids of the teams an employee supervises or directs"
-        if not employee:
-            return []
-        return [t.id for t in cls.search(['OR',
-                    ('supervisor', '=', int(employee)),
-                    ('director', '=', int(employee)),
-                    ])]
-
 
 class TeamEmployee(ModelSQL):
     "Service team member"
