@@ -284,9 +284,10 @@ class CalendarHours(ModelSQL, ModelView):
                             to_time=line.to_time.strftime('%H:%M')))
 
 
-class CalendarHoliday(ModelSQL, ModelView):
-    "Service calendar holiday"
-    __name__ = 'telecom.service.calendar.holiday'
+class CalendarDay:
+    "A date of a calendar, once in it (a holiday or a make-up working day)"
+    __slots__ = ()
+    _unique_message = None
 
     calendar = fields.Many2One('telecom.service.calendar', "Calendar",
         required=True, ondelete='CASCADE')
@@ -300,31 +301,23 @@ class CalendarHoliday(ModelSQL, ModelView):
         t = cls.__table__()
         cls._sql_constraints = [
             ('date_unique', Unique(t, t.calendar, t.date),
-                'crm_service.msg_calendar_holiday_unique'),
+                cls._unique_message),
             ]
         cls._order = [('calendar', 'ASC'), ('date', 'ASC'), ('id', 'ASC')]
 
 
-class CalendarWorkingDay(ModelSQL, ModelView):
+class CalendarHoliday(CalendarDay, ModelSQL, ModelView):
+    "Service calendar holiday"
+    __name__ = 'telecom.service.calendar.holiday'
+    _unique_message = 'crm_service.msg_calendar_holiday_unique'
+
+
+class CalendarWorkingDay(CalendarDay, ModelSQL, ModelView):
     "Service calendar make-up working day"
     __name__ = 'telecom.service.calendar.working_day'
+    _unique_message = 'crm_service.msg_calendar_working_day_unique'
 
-    calendar = fields.Many2One('telecom.service.calendar', "Calendar",
-        required=True, ondelete='CASCADE')
-    date = fields.Date("Date", required=True)
-    name = fields.Char("Name", translate=True)
     weekday = fields.Selection([(None, "")] + WEEKDAYS, "Hours of",
         sort=False,
         help="The weekday whose hours the day works; empty: the hours of "
         "the calendar's first working weekday (Monday's in most).")
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.__access__.add('calendar')
-        t = cls.__table__()
-        cls._sql_constraints = [
-            ('date_unique', Unique(t, t.calendar, t.date),
-                'crm_service.msg_calendar_working_day_unique'),
-            ]
-        cls._order = [('calendar', 'ASC'), ('date', 'ASC'), ('id', 'ASC')]

@@ -20,6 +20,7 @@ from trytond.transaction import Transaction, without_check_access
 from crm_telecom.company import company_currency
 from crm_telecom.money import format_money
 
+from .company import RequestCompanyMixin
 from .exceptions import ServiceError, ServiceValidationError
 
 STATES = [
@@ -44,7 +45,7 @@ def is_supervisor():
         User.get_groups())
 
 
-class Compensation(Workflow, ModelSQL, ModelView):
+class Compensation(RequestCompanyMixin, Workflow, ModelSQL, ModelView):
     "Service request compensation"
     __name__ = 'telecom.service_request.compensation'
 
@@ -52,8 +53,6 @@ class Compensation(Workflow, ModelSQL, ModelView):
         required=True, ondelete='CASCADE',
         domain=[('type', '=', 'complaint')],
         states={'readonly': Eval('id', -1) >= 0})
-    company = fields.Function(fields.Many2One('company.company', "Company"),
-        'on_change_with_company', searcher='search_company')
     customer = fields.Function(fields.Many2One('party.party', "Customer"),
         'on_change_with_customer')
     account = fields.Many2One('telecom.account', "Account", required=True,
@@ -138,15 +137,6 @@ class Compensation(Workflow, ModelSQL, ModelView):
     @classmethod
     def default_state(cls):
         return 'draft'
-
-    @fields.depends('request', '_parent_request.company')
-    def on_change_with_company(self, name=None):
-        if self.request:
-            return self.request.company
-
-    @classmethod
-    def search_company(cls, name, clause):
-        return [('request.company', *clause[1:])]
 
     @fields.depends('request', '_parent_request.customer')
     def on_change_with_customer(self, name=None):

@@ -22,6 +22,7 @@ from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
+from .company import RequestCompanyMixin
 from .exceptions import ServiceError, ServiceValidationError
 
 METHODS = [
@@ -62,15 +63,13 @@ def sms_score(text):
     return int(match.group()), reason or None
 
 
-class Visit(ModelSQL, ModelView):
+class Visit(RequestCompanyMixin, ModelSQL, ModelView):
     "Service request return visit"
     __name__ = 'telecom.service_request.visit'
 
     request = fields.Many2One('telecom.service_request', "Request",
         required=True, ondelete='CASCADE',
         states={'readonly': Eval('id', -1) >= 0})
-    company = fields.Function(fields.Many2One('company.company', "Company"),
-        'on_change_with_company', searcher='search_company')
     date = fields.DateTime("Date", required=True,
         states={'readonly': Eval('id', -1) >= 0},
         help="When the agent called, or the survey was sent.")
@@ -149,15 +148,6 @@ class Visit(ModelSQL, ModelView):
     @classmethod
     def default_state(cls):
         return 'done'
-
-    @fields.depends('request', '_parent_request.company')
-    def on_change_with_company(self, name=None):
-        if self.request:
-            return self.request.company
-
-    @classmethod
-    def search_company(cls, name, clause):
-        return [('request.company', *clause[1:])]
 
     @fields.depends('satisfaction', 'result')
     def on_change_satisfaction(self):
