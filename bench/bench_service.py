@@ -427,24 +427,25 @@ def outcome(uri, database, last_event):
 
 
 # The same steps as the cron, each one statement: the UPDATE of the step's
-# rows and the INSERT of their events from what it returns
-BASELINE_STEPS = [
-    ('reminded', """
+# rows (as `done`) and the INSERT of their events from what it returns
+BASELINE_EVENTS = """
+INSERT INTO telecom_service_request_event (request, date, kind, employee,
+    company, description, create_uid, create_date)
+SELECT done.id, %%(now)s, '%s', NULL, done.company,
+    %%(prefix)s || COALESCE(p.name, %%(nobody)s) || %%(suffix)s,
+    0, CURRENT_TIMESTAMP
+FROM done LEFT JOIN company_employee e ON e.id = done.employee
+LEFT JOIN party_party p ON p.id = e.party
+"""
+BASELINE_UPDATES = [
+    ('reminded', 'reminded', """
 WITH done AS (
     UPDATE telecom_service_request SET reminded = true,
         write_uid = 0, write_date = CURRENT_TIMESTAMP
     WHERE state = 'open' AND NOT reminded AND remind_at < deadline
         AND remind_at <= %(now)s
-    RETURNING id, owner AS employee, company)
-INSERT INTO telecom_service_request_event (request, date, kind, employee,
-    company, description, create_uid, create_date)
-SELECT done.id, %(now)s, 'reminded', NULL, done.company,
-    %(prefix)s || COALESCE(p.name, %(nobody)s) || %(suffix)s,
-    0, CURRENT_TIMESTAMP
-FROM done LEFT JOIN company_employee e ON e.id = done.employee
-LEFT JOIN party_party p ON p.id = e.party
-"""),
-    ('supervisor', """
+    RETURNING id, owner AS employee, company)"""),
+    ('supervisor', 'escalated', """
 WITH done AS (
     UPDATE telecom_service_request AS r SET escalation_level = 1,
         escalated_to = COALESCE(t.supervisor, t.director),
@@ -453,16 +454,8 @@ WITH done AS (
     FROM telecom_service_team t
     WHERE t.id = r.team AND r.state = 'open' AND r.escalation_level = 0
         AND r.supervisor_at <= %(now)s
-    RETURNING r.id, r.escalated_to AS employee, r.company)
-INSERT INTO telecom_service_request_event (request, date, kind, employee,
-    company, description, create_uid, create_date)
-SELECT done.id, %(now)s, 'escalated', NULL, done.company,
-    %(prefix)s || COALESCE(p.name, %(nobody)s) || %(suffix)s,
-    0, CURRENT_TIMESTAMP
-FROM done LEFT JOIN company_employee e ON e.id = done.employee
-LEFT JOIN party_party p ON p.id = e.party
-"""),
-    ('director', """
+    RETURNING r.id, r.escalated_to AS employee, r.company)"""),
+    ('director', 'escalated', """
 WITH done AS (
     UPDATE telecom_service_request AS r SET escalation_level = 2,
         escalated_to = COALESCE(t.director, t.supervisor),
@@ -471,16 +464,10 @@ WITH done AS (
     FROM telecom_service_team t
     WHERE t.id = r.team AND r.state = 'open' AND r.escalation_level < 2
         AND r.director_at <= %(now)s
-    RETURNING r.id, r.escalated_to AS employee, r.company)
-INSERT INTO telecom_service_request_event (request, date, kind, employee,
-    company, description, create_uid, create_date)
-SELECT done.id, %(now)s, 'escalated', NULL, done.company,
-    %(prefix)s || COALESCE(p.name, %(nobody)s) || %(suffix)s,
-    0, CURRENT_TIMESTAMP
-FROM done LEFT JOIN company_employee e ON e.id = done.employee
-LEFT JOIN party_party p ON p.id = e.party
-"""),
+    RETURNING r.id, r.escalated_to AS employee, r.company)"""),
     ]
+BASELINE_STEPS = [(step, update + BASELINE_EVENTS % kind)
+    for step, kind, update in BASELINE_UPDATES]
 
 
 def event_texts(tryton):
