@@ -16,6 +16,7 @@ from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from crm_telecom.company import default_company
+from crm_telecom.sql_tools import stored_values
 
 from .compensation import RequestCompensationMixin
 from .exceptions import ServiceError, ServiceValidationError
@@ -52,12 +53,12 @@ STATES = [
     ('merged', "Merged"),
     ]
 LIVE_STATES = ['open', 'waiting']
-# the stored columns no list shows nor filters on: loaded when read, not
-# with every search (a search fetches the eager columns of every row it
-# finds, into the cache); the lists show code, type, subject, customer,
-# line, priority, owner, team, state and the SLA's deadline, reminder and
-# escalation
-LAZY_FIELDS = ['channel', 'topic', 'regulator', 'description',
+# Loaded when read, not with every record: the stored columns no list
+# shows, and the selections the lists show (sao labels a lazy selection
+# from the view's own, where for an eager one it asks the server for each
+# row's label, which costs trytond a fields_get per row)
+LAZY_FIELDS = ['type', 'priority', 'channel', 'topic', 'regulator',
+    'description',
     'bill_line', 'payment', 'order', 'contact_phone', 'resolution',
     'resolved_at', 'resolved_by', 'customer_confirmed', 'closed_at',
     'closed_by', 'repeat_of', 'merged_into', 'create_uid', 'write_uid']
@@ -263,8 +264,11 @@ class Request(RequestSLAMixin, RequestCompensationMixin, RequestVisitMixin,
         team = Team.of_employee(cls.default_owner())
         return team.id if team else None
 
-    def get_rec_name(self, name):
-        return '%s %s' % (self.code or '', self.subject or '')
+    @classmethod
+    def get_rec_name(cls, requests, name):
+        values = stored_values(cls, requests, ['code', 'subject'])
+        return {r.id: '%s %s' % (values[r.id][0] or '', values[r.id][1] or '')
+            for r in requests}
 
     @classmethod
     def search_rec_name(cls, name, clause):

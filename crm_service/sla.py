@@ -60,6 +60,7 @@ from crm_telecom.sql_tools import (
     clear_cache,
     execute_planned,
     in_ids,
+    stored_values,
     without_jit,
 )
 
@@ -365,23 +366,34 @@ class RequestSLAMixin:
 
     # ------------------------------------------------------------ state
 
-    def _sla_state(self, now):
-        if not self.deadline or self.state == 'merged':
+    # the columns the SLA state is read from
+    _sla_clock = ['state', 'deadline', 'remind_at', 'sla_met']
+
+    @staticmethod
+    def _sla_state_of(state, deadline, remind_at, sla_met, now):
+        if not deadline or state == 'merged':
             return None
-        if self.state == 'waiting':
+        if state == 'waiting':
             return 'paused'
-        if self.state in {'resolved', 'closed'}:
-            return 'met' if self.sla_met else 'missed'
-        if self.deadline <= now:
+        if state in {'resolved', 'closed'}:
+            return 'met' if sla_met else 'missed'
+        if deadline <= now:
             return 'overdue'
-        if self.remind_at and self.remind_at <= now:
+        if remind_at and remind_at <= now:
             return 'near'
         return 'running'
 
+    def _sla_state(self, now):
+        return self._sla_state_of(
+            *(getattr(self, n) for n in self._sla_clock), now)
+
     @classmethod
     def get_sla_state(cls, requests, name):
+        # the four columns only: a list shows the state of many requests
         now = cls._sla_now()
-        return {r.id: r._sla_state(now) for r in requests}
+        values = stored_values(cls, requests, cls._sla_clock)
+        return {r.id: cls._sla_state_of(*values[r.id], now)
+            for r in requests}
 
     @classmethod
     def get_sla_counts(cls, requests, names):

@@ -127,12 +127,18 @@ class IdentityMaskMixin:
         options = dict(zip(['offset', 'limit', 'order', 'count', 'query'],
                 args), **kwargs)
         check_order(cls, options.get('order'))
-        with Transaction().set_context({MASKED: True}):
-            result = super().search(domain, *args, **kwargs)
         if options.get('count') or options.get('query'):
-            return result
-        # the records go back to code that must read them unmasked
-        return cls.browse([r.id for r in result])
+            with Transaction().set_context({MASKED: True}):
+                return super().search(domain, *args, **kwargs)
+        # Only the ids: the records go back to code that reads them
+        # unmasked, in another cache than the masked one a full search
+        # would fill with their columns.
+        options['query'] = True
+        with Transaction().set_context({MASKED: True}):
+            query = super().search(domain, **options)
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*query)
+        return cls.browse([id_ for id_, in cursor])
 
     @classmethod
     def search_domain(cls, domain, active_test=None, tables=None):
