@@ -16,10 +16,14 @@ from crm_service.tests.tools import (
     company_staff,
     create_request,
     create_topic,
-    other_company,
     service_staff,
 )
-from crm_telecom.tests.tools import BEFORE, create_payment, line_since
+from crm_telecom.tests.tools import (
+    BEFORE,
+    create_payment,
+    line_since,
+    other_company,
+)
 
 
 class ShareTestCase(unittest.TestCase):

@@ -66,23 +66,6 @@ def create_request(subscriber=None, customer=None, **values):
 
 
 
-HONG_KONG = "中国移动香港有限公司"
-
-
-def other_company(name=HONG_KONG):
-    "A second province company, beside the test company"
-    pool = Pool()
-    Company = pool.get('company.company')
-    Party = pool.get('party.party')
-    companies = Company.search([('party.name', '=', name)], limit=1)
-    if companies:
-        return companies[0]
-    party, = Party.create([{'name': name}])
-    company, = Company.create([{'party': party.id,
-                'currency': setup_company().currency.id}])
-    return company
-
-
 def company_staff(company, login, group, name=None):
     "A staff user of a role working as an employee of another company"
     return create_staff(login, group, company=company, name=name or login)

@@ -72,6 +72,23 @@ def create_staff(login, group, company=None, **values):
     return user
 
 
+HONG_KONG = "中国移动香港有限公司"
+
+
+def other_company(name=HONG_KONG):
+    "A second province company, beside the test company"
+    pool = Pool()
+    Company = pool.get('company.company')
+    Party = pool.get('party.party')
+    companies = Company.search([('party.name', '=', name)], limit=1)
+    if companies:
+        return companies[0]
+    party, = Party.create([{'name': name}])
+    company, = Company.create([{'party': party.id,
+                'currency': setup_company().currency.id}])
+    return company
+
+
 def setup_reference():
     "Regions, brands and products from the suite's reference data"
     from crm_telecom.tests.reference import load_reference
