@@ -79,6 +79,8 @@ class Party(metaclass=PoolMeta):
         "Key Contacts", states={'invisible': ~_group})
     group_members = fields.One2Many('telecom.group.member', 'group',
         "Members", readonly=True, states={'invisible': ~_group})
+    group_products = fields.One2Many('telecom.group.product', 'group',
+        "Group Products", readonly=True, states={'invisible': ~_group})
     group_account = fields.Many2One('telecom.account', "Group Account",
         ondelete='RESTRICT',
         domain=[('payer', '=', Eval('id', -1))],
@@ -180,4 +182,5 @@ class Party(metaclass=PoolMeta):
         default.setdefault('group_code', None)
         default.setdefault('manager_assignments', None)
         default.setdefault('group_members', None)
+        default.setdefault('group_products', None)
         return super().copy(parties, default=default)
