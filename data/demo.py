@@ -32,6 +32,13 @@ DEMO_USERS = [
     ('callcentre', "客服代表", 'group_call_centre', 'gd'),
     ('manager', "集团客户经理", 'group_account_manager', 'gd'),
     ('director', "政企客户总监", 'group_group_director', 'gd'),
+    # crm_group_customer: a second account manager, and the approvers of
+    # group tariffs at the province company and at headquarters
+    ('manager2', "集团客户经理（金融）", 'group_account_manager', 'gd'),
+    ('gd_approver', "省公司政企部审批",
+        'crm_group_customer.group_province_approver', 'gd'),
+    ('hq_approver', "总部政企部审批",
+        'crm_group_customer.group_hq_approver', 'hq'),
     ('channel', "渠道经理", 'group_channel_manager', 'gd'),
     ('dealer', "代理商", 'group_agent', 'gd'),
     ('billing', "计费账务员", 'group_billing', 'gd'),
@@ -383,6 +390,12 @@ def load(subscribers=400, seed=2026):
             counts = generate(subscribers, seed=seed)
             blacklist(rng)
             orders = create_orders(rng)
+            # the group customers' members and tariffs are billed by the
+            # bill runs: their account managers first
+            create_users(companies)
+            if 'crm_group_customer' in _activated():
+                from .group_demo import create_group_customers
+                counts.update(create_group_customers(companies, rng))
             create_billing(rng)
             with Transaction().set_context(company=companies['hk'].id):
                 for table, count in generate(
