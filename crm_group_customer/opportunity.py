@@ -180,10 +180,11 @@ class Opportunity(metaclass=PoolMeta):
             if (opportunity.state != 'opportunity'
                     or opportunity.approval_state in {
                         'submitted', 'approved'}):
+                states = dict(cls.fields_get(['state'])['state']['selection'])
                 raise GroupError(gettext(
                         'crm_group_customer.msg_opportunity_submit_state',
                         opportunity=opportunity.rec_name,
-                        state=opportunity.state_string))
+                        state=states[opportunity.state]))
             if not opportunity.expected_monthly_revenue:
                 raise GroupError(gettext(
                         'crm_group_customer.msg_opportunity_no_revenue',

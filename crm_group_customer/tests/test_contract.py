@@ -69,6 +69,7 @@ class ContractTestCase(unittest.TestCase):
         self.assertEqual((contract.orders_pending, contract.orders_done),
             (1, 0))
         with as_user(manager):
+            order = Order(order.id)
             order.quantity = 4
             order.save()
             Order.complete([order])
@@ -77,9 +78,11 @@ class ContractTestCase(unittest.TestCase):
         self.assertEqual((product.state, product.quantity,
                 product.monthly_fee, product.end_date),
             ('active', 4, Decimal('150'), contract.end_date))
-        self.assertEqual([(e.kind, e.employee) for e in order.events
-                if e.kind == 'modified'], [('modified', manager.employee)])
-        self.assertIn('3 → 4', order.events[1].description)
+        self.assertEqual([e.kind for e in order.events],
+            ['created', 'dispatched', 'modified', 'done'])
+        modified = order.events[2]
+        self.assertEqual(modified.employee, manager.employee)
+        self.assertIn('3 → 4', modified.description)
         self.assertEqual((contract.orders_pending, contract.orders_done),
             (0, 1))
         with self.assertRaises(GroupError):

@@ -102,7 +102,7 @@ class OpportunityTestCase(unittest.TestCase):
         "A rejected project goes back to its manager, who submits it again"
         Opportunity = Pool().get('sale.opportunity')
         group, manager, director = staffed_group()
-        opp = opportunity(group, [],
+        opp = opportunity(group, [], employee=manager.employee.id,
             expected_monthly_revenue=Decimal('500'))
         self.assertIsNone(opp.payback_months)
         Opportunity.opportunity([opp])

@@ -64,6 +64,7 @@ class PipelineReportTestCase(unittest.TestCase):
             opportunity.stage = stage
         Opportunity.save(opportunities)
         lead, = Opportunity.create([{'party': group.id,
+                    'employee': manager.employee.id,
                     'conversion_probability': 0.1,
                     'expected_monthly_revenue': Decimal('2000')}])
 
