@@ -97,6 +97,15 @@ class OpportunityTestCase(unittest.TestCase):
             sorted((l.product.name, l.quantity) for l in contract.lines),
             sorted([(vpn.name, 2), (plan.name, 30)]))
 
+        # the contract activated wins the opportunity
+        contract.document = b'%PDF-1.4'
+        contract.save()
+        Contract = Pool().get('telecom.group.contract')
+        Contract.submit([contract])
+        with as_user(director):
+            Contract.approve([contract])
+        self.assertEqual(opp.state, 'won')
+
     @with_transaction()
     def test_rejected_and_resubmitted(self):
         "A rejected project goes back to its manager, who submits it again"
