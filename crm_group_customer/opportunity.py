@@ -267,8 +267,14 @@ class Opportunity(metaclass=PoolMeta):
             account_manager=self.employee or self.party.account_manager,
             start_date=max(today, self.start_date or today),
             )
-        contract.end_date = contract.start_date.replace(
-            year=contract.start_date.year + 1) - dt.timedelta(days=1)
+        # a year's contract unless agreed otherwise
+        start = contract.start_date
+        try:
+            end = start.replace(year=start.year + 1)
+        except ValueError:
+            # 29 February
+            end = start.replace(year=start.year + 1, day=28)
+        contract.end_date = end - dt.timedelta(days=1)
         lines = []
         for line in self.lines:
             product = line.product.template if line.product else None
@@ -279,6 +285,20 @@ class Opportunity(metaclass=PoolMeta):
                     monthly_fee=product.monthly_fee or 0))
         contract.lines = lines
         return contract
+
+
+class Product(metaclass=PoolMeta):
+    __name__ = 'product.product'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # the variants copy the template's telecom types when they are set
+        # up, which may be before the group product type is added to them:
+        # a group product's variant (an opportunity line's product) needs it
+        selection = ('group', "Group Product")
+        if selection not in cls.telecom_type.selection:
+            cls.telecom_type.selection.append(selection)
 
 
 class OpportunityLine(metaclass=PoolMeta):
