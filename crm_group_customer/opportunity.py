@@ -287,20 +287,6 @@ class Opportunity(metaclass=PoolMeta):
         return contract
 
 
-class Product(metaclass=PoolMeta):
-    __name__ = 'product.product'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        # the variants copy the template's telecom types when they are set
-        # up, which may be before the group product type is added to them:
-        # a group product's variant (an opportunity line's product) needs it
-        selection = ('group', "Group Product")
-        if selection not in cls.telecom_type.selection:
-            cls.telecom_type.selection.append(selection)
-
-
 class OpportunityLine(metaclass=PoolMeta):
     __name__ = 'sale.opportunity.line'
 

@@ -36,6 +36,19 @@ class Template(metaclass=PoolMeta):
             cls.telecom_type.selection.append(selection)
 
 
+class Product(metaclass=PoolMeta):
+    __name__ = 'product.product'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # a variant copies its template's telecom types when it is set up,
+        # which may be before the template above adds the group type
+        selection = ('group', "Group Product")
+        if selection not in cls.telecom_type.selection:
+            cls.telecom_type.selection.append(selection)
+
+
 class GroupProduct(Workflow, ModelSQL, ModelView):
     "A group product a group subscribes, with its fee and the members it covers"
     __name__ = 'telecom.group.product'
