@@ -9,6 +9,8 @@
 #                                       # requests; supervisor board over
 #                                       # 1,000,000 requests
 #   bench/run.sh service --requests 20000   # quick check
+#   bench/run.sh group_import           # import of 100,000 group members
+#   bench/run.sh group_import --members 10000   # quick check
 # Other options: bench/run.sh --help, bench/run.sh billing --help,
 # bench/run.sh service --help
 set -euo pipefail
@@ -18,6 +20,7 @@ script=bench_subscriber.py
 case "${1:-}" in
     billing) script=bench_billing.py; shift ;;
     service) script=bench_service.py; shift ;;
+    group_import) script=bench_group_import.py; shift ;;
     subscriber) shift ;;
 esac
 TRYTOND_DATABASE_URI=$(bin/pg-up)
