@@ -4,7 +4,7 @@ members and its active group products"""
 from collections import defaultdict
 from decimal import Decimal
 
-from sql import Literal, Null
+from sql import Null
 from sql.aggregate import Count, Sum
 from sql.operators import Equal
 
@@ -108,13 +108,13 @@ class Party(metaclass=PoolMeta):
             figures[group][0] = (Decimal(str(amount or 0))
                 / REVENUE_MONTHS).quantize(Decimal('0.01'))
         member = Member.__table__()
-        cursor.execute(*member.select(member.group, Count(Literal('*')),
+        cursor.execute(*member.select(member.group, Count(member.id),
                 where=of_groups(member.group) & (member.state == 'active'),
                 group_by=[member.group]))
         for group, count in cursor:
             figures[group][1] = count
         product = Product.__table__()
-        cursor.execute(*product.select(product.group, Count(Literal('*')),
+        cursor.execute(*product.select(product.group, Count(product.id),
                 where=of_groups(product.group)
                 & (product.state == 'active'),
                 group_by=[product.group]))

@@ -211,7 +211,7 @@ class Performance(ModelSQL, ModelView):
     def _group_counts(cls, ids):
         party, where = cls._groups_of(ids)
         return cls._execute(party.select(party.account_manager,
-                Count(Literal('*')), where=where,
+                Count(party.id), where=where,
                 group_by=[party.account_manager]))
 
     @classmethod

@@ -88,10 +88,17 @@ class Revenue(ModelSQL, ModelView):
                 account_bill.period_start.as_('period_start'),
                 zero.as_('member_amount'),
                 account_bill.amount.as_('account_amount')))
-        rows = Union(members, accounts, all_=True)
-        month = cls.month.sql_cast(DateTrunc('month', rows.period_start))
-        key = (Extract('YEAR', rows.period_start) * 12
-            + Extract('MONTH', rows.period_start)).cast('INTEGER') - 24000
+        union = Union(members, accounts, all_=True)
+        # month and key computed below the grouping: PostgreSQL would not
+        # see that the same expression with its own parameters is grouped
+        rows = union.select(union.group.as_('group'),
+            cls.month.sql_cast(
+                DateTrunc('month', union.period_start)).as_('month'),
+            ((Extract('YEAR', union.period_start) * 12
+                    + Extract('MONTH', union.period_start)).cast('INTEGER')
+                - 24000).as_('key'),
+            union.member_amount.as_('member_amount'),
+            union.account_amount.as_('account_amount'))
         member_amount = cls.member_amount.sql_cast(Sum(rows.member_amount))
         account_amount = cls.account_amount.sql_cast(
             Sum(rows.account_amount))
@@ -100,16 +107,16 @@ class Revenue(ModelSQL, ModelView):
             .join(company, 'LEFT',
                 condition=group_party.company == company.id)
             .select(
-                (rows.group.cast('BIGINT') * 10000 + key).as_('id'),
+                (rows.group.cast('BIGINT') * 10000 + rows.key).as_('id'),
                 rows.group.as_('group'),
                 group_party.company.as_('company'),
-                month.as_('month'),
+                rows.month.as_('month'),
                 member_amount.as_('member_amount'),
                 account_amount.as_('account_amount'),
                 (member_amount + account_amount).as_('amount'),
                 company.currency.as_('currency'),
                 group_by=[rows.group, group_party.company, company.currency,
-                    month, key]))
+                    rows.month, rows.key]))
 
     def get_rec_name(self, name):
         return '%s %s' % (self.group.rec_name, self.month.strftime('%Y-%m'))
