@@ -17,9 +17,11 @@ from crm_group_customer.tests.tools import (
     create_group,
     manager_staff,
 )
+from crm_service.tests.tools import as_user, create_request
 from crm_telecom.tests.tools import (
     BEFORE,
     create_account,
+    create_staff,
     line_since,
     setup_company,
     xlsx_report,
@@ -60,7 +62,8 @@ class PerformanceTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        activate_module('crm_group_customer')
+        # with customer service, for the complaints from the groups
+        activate_module(['crm_group_customer', 'crm_service'])
 
     @classmethod
     def tearDownClass(cls):
@@ -81,6 +84,7 @@ class PerformanceTestCase(unittest.TestCase):
         leaves = line_since(BEFORE, number='13800138002')
         joins = line_since(BEFORE, number='13800138003')
         add_member(group, stays, start_date=SEPTEMBER)
+        self.stays = stays
         left = add_member(group, leaves, start_date=SEPTEMBER)
         Member.write([left], {'state': 'left',
                 'end_date': dt.date(2026, 9, 20)})
@@ -145,6 +149,7 @@ class PerformanceTestCase(unittest.TestCase):
         Performance = pool.get('telecom.group.performance')
         Opportunity = pool.get('sale.opportunity')
         Visit = pool.get('telecom.group.visit')
+        Request = pool.get('telecom.service_request')
         group = self.setup_group()
         other_manager, other_director = manager_staff(login='manager2',
             name="客户经理小李")
@@ -160,6 +165,23 @@ class PerformanceTestCase(unittest.TestCase):
                     'employee': self.manager.employee.id,
                     'date': dt.date(2026, 10, 5), 'kind': 'pre_sale',
                     'purpose': "专线方案"}])
+        agent = create_staff('agent', 'group_call_centre', name="客服小李")
+        with as_user(agent):
+            complaints = [
+                create_request(customer=group, type='complaint',
+                    subject="专线中断"),
+                create_request(self.stays, type='complaint'),
+                create_request(self.stays, type='consultation'),
+                create_request(self.stays, type='complaint'),
+                ]
+        request = Request.__table__()
+        cursor = Transaction().connection.cursor()
+        for complaint, created in zip(complaints, [
+                    dt.datetime(2026, 10, 15, 2), dt.datetime(2026, 10, 16, 2),
+                    dt.datetime(2026, 10, 17, 2), dt.datetime(2026, 11, 1, 2),
+                    ]):
+            cursor.execute(*request.update([request.create_date], [created],
+                    where=request.id == complaint.id))
         october = {'from_date': OCTOBER, 'to_date': dt.date(2026, 10, 31)}
 
         with Transaction().set_context(october):
@@ -172,7 +194,7 @@ class PerformanceTestCase(unittest.TestCase):
         self.assertEqual(mine.new_members, 1)
         self.assertEqual(mine.opportunities_won, 1)
         self.assertEqual(mine.visits, 1)
-        self.assertEqual(mine.complaints, 0)
+        self.assertEqual(mine.complaints, 2)
         theirs = rows[other_manager.employee]
         self.assertEqual(theirs.revenue, Decimal(0))
         self.assertIsNone(theirs.growth)
@@ -194,7 +216,7 @@ class PerformanceTestCase(unittest.TestCase):
         self.assertEqual(rows[2][:3], ("Account Manager", "Groups",
                 "Revenue"))
         self.assertEqual(rows[3:], [(self.manager.employee.rec_name,
-                    1, 168, 60, 1.8, 1, 1, 1, 0)])
+                    1, 168, 60, 1.8, 1, 1, 1, 2)])
 
     @with_transaction()
     def test_group_list(self):
