@@ -5,7 +5,7 @@ members' charges (集团统付), which the group's account is charged through
 an adjustment billed on its next bill"""
 from sql import Literal, Null, Union
 from sql.aggregate import Sum
-from sql.conditionals import Coalesce, Greatest, Least
+from sql.conditionals import Case, Coalesce, Greatest, Least
 from sql.functions import CurrentTimestamp
 from sql.operators import Concat
 
@@ -287,7 +287,8 @@ class GroupRatingMixin:
             ).select(line.bill.as_('bill'), line.subscriber.as_('subscriber'),
             member.id.as_('member'),
             cents(Sum(line.amount)).as_('total'),
-            Coalesce(cents(member.payment_cap), NO_CAP).as_('cap'),
+            Case((member.payment_cap == Null, NO_CAP),
+                else_=cents(member.payment_cap)).as_('cap'),
             where=in_ids(line.bill, self._bill_ids()),
             group_by=[line.bill, line.subscriber, member.id,
                 member.payment_cap])

@@ -66,7 +66,7 @@ class GroupBillingTestCase(unittest.TestCase):
         "A 25% approved tariff on the plan: a discount line naming it"
         group = self.group()
         member = line_since(BEFORE)
-        add_member(group, member)
+        add_member(group, member, start_date=BEFORE)
         tariff = self.approved_tariff(group, {PLAN: '25'})
         self.bill_cycle()
         bill = self.bill_of(member.account)
@@ -84,12 +84,12 @@ class GroupBillingTestCase(unittest.TestCase):
         Tariff = Pool().get('telecom.group.tariff')
         group = self.group()
         pending = line_since(BEFORE, number='13800138001')
-        add_member(group, pending)
+        add_member(group, pending, start_date=BEFORE)
         tariff = create_tariff(group, {PLAN: '25'})
         Tariff.submit([tariff])
         other = create_group("另一集团", sequence=2)
         rejected = line_since(BEFORE, number='13800138002')
-        add_member(other, rejected)
+        add_member(other, rejected, start_date=BEFORE)
         refused = create_tariff(other, {PLAN: '25'})
         Tariff.submit([refused])
         with Transaction().set_user(0):
@@ -112,8 +112,9 @@ class GroupBillingTestCase(unittest.TestCase):
         group = self.group()
         capped = line_since(BEFORE, number='13800138001')
         full = line_since(BEFORE, number='13800138002')
-        add_member(group, capped, paid_by_group=True, payment_cap=D('10'))
-        add_member(group, full, paid_by_group=True)
+        add_member(group, capped, paid_by_group=True, payment_cap=D('10'),
+            start_date=BEFORE)
+        add_member(group, full, paid_by_group=True, start_date=BEFORE)
         vnet, = Template.create([{'name': "集团V网", 'type': 'service',
                     'default_uom': ModelData.get_id('product', 'uom_unit'),
                     'telecom_type': 'group', 'group_product_kind': 'cug_voice',
@@ -175,7 +176,7 @@ class GroupBillingTestCase(unittest.TestCase):
         Member = Pool().get('telecom.group.member')
         group = self.group()
         line = line_since(BEFORE)
-        member = add_member(group, line)
+        member = add_member(group, line, start_date=BEFORE)
         self.approved_tariff(group, {PLAN: '25'})
         Member.write([member], {'state': 'left',
                 'end_date': dt.date(2026, 11, 15)})
