@@ -55,7 +55,7 @@ CLIENT_LIMIT = 1000
 
 # every module of the suite: the generator writes opening movements
 MODULES = ['crm_telecom', 'crm_provisioning', 'crm_billing', 'crm_dunning',
-    'crm_service']
+    'crm_service', 'crm_group_customer']
 
 def log(message):
     print('[%s] %s' % (time.strftime('%H:%M:%S'), message), file=sys.stderr,

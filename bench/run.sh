@@ -9,6 +9,9 @@
 #                                       # requests; supervisor board over
 #                                       # 1,000,000 requests
 #   bench/run.sh service --requests 20000   # quick check
+#   bench/run.sh group_billing          # bill run: 10,000 groups of 10
+#                                       # members paid by their group
+#   bench/run.sh group_billing --groups 200 --usage 60000   # quick check
 # Other options: bench/run.sh --help, bench/run.sh billing --help,
 # bench/run.sh service --help
 set -euo pipefail
@@ -18,6 +21,7 @@ script=bench_subscriber.py
 case "${1:-}" in
     billing) script=bench_billing.py; shift ;;
     service) script=bench_service.py; shift ;;
+    group_billing) script=bench_group_billing.py; shift ;;
     subscriber) shift ;;
 esac
 TRYTOND_DATABASE_URI=$(bin/pg-up)

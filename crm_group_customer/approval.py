@@ -4,7 +4,13 @@ tariff line"""
 import datetime as dt
 
 from trytond.i18n import gettext
-from trytond.model import ModelSQL, ModelView, Workflow, fields, sequence_ordered
+from trytond.model import (
+    ModelSQL,
+    ModelView,
+    Workflow,
+    fields,
+    sequence_ordered,
+)
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
