@@ -201,8 +201,9 @@ class GroupRatingMixin:
         "Group product fees on the group's account, prorated by days"
         products = self._group_products()
         days = days_between(products.end_date, products.start_date)
-        fee = half_up_div(cents(products.monthly_fee) * products.quantity
-            * days, self.cycle_days)
+        # BIGINT: a dedicated line's fee in cents times units and days
+        fee = half_up_div(cents(products.monthly_fee).cast('BIGINT')
+            * products.quantity * days, self.cycle_days)
         self._insert_group_lines(products.select(products.bill, NULL_INT,
                 Literal(SEQUENCES['group_product']), Literal('group_product'),
                 Literal(False), products.product, products.start_date,
@@ -230,8 +231,8 @@ class GroupRatingMixin:
 
     def _discount_columns(self, fee, tariff):
         "A discount line's columns for a fee line and its tariff line"
-        amount = half_up_div(cents(fee.amount) * cents(tariff.discount),
-            10000)
+        amount = half_up_div(cents(fee.amount).cast('BIGINT')
+            * cents(tariff.discount), 10000)
         return [fee.bill, fee.subscriber, Literal(SEQUENCES['group_discount']),
             Literal('group_discount'), Literal(False), fee.product,
             fee.start_date, fee.end_date, fee.days, fee.cycle_days, NULL_INT,

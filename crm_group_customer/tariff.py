@@ -135,7 +135,18 @@ class Tariff(ModelSQL, ModelView):
             raise GroupError(gettext(
                     'crm_group_customer.msg_tariff_nothing_pending',
                     tariff=', '.join(t.rec_name for t in tariffs)))
-        return steps
+        # the steps the user may act on: lines at other levels wait
+        allowed, refused = [], None
+        for step in steps:
+            try:
+                step.check_approver()
+            except GroupError as exception:
+                refused = refused or exception
+            else:
+                allowed.append(step)
+        if not allowed:
+            raise refused
+        return allowed
 
     @classmethod
     @ModelView.button
