@@ -62,7 +62,7 @@ from bench_subscriber import (  # noqa: E402
 if 'crm_group_customer' not in MODULES:
     MODULES.append('crm_group_customer')
 
-GROUP_TABLES = ['party_party', 'party_identifier', 'telecom_account',
+GROUP_TABLES = ['party_party', 'telecom_account',
     'telecom_group_member', 'telecom_group_product', 'telecom_group_tariff',
     'telecom_group_tariff_line']
 # the group products the groups subscribe: name, kind, fee per unit
@@ -106,6 +106,10 @@ def parse_args(argv=None):
     parser.add_argument('--reuse', action='store_true',
         help="skip the set-up and the generators: undo the cycle's bill "
         "run on the database of a previous run, then measure again")
+    parser.add_argument('--groups-only', action='store_true',
+        help="skip the set-up and bench_billing's generator (a database "
+        "they made, e.g. by a run stopped while generating the groups): "
+        "generate the groups, then measure")
     parser.add_argument('--results', default=str(ROOT / 'bench' / 'results'))
     args = parser.parse_args(argv)
     if not 1 <= args.cycle.day <= 28:
@@ -121,54 +125,57 @@ def parse_args(argv=None):
 # ---------------------------------------------------------------- data
 
 def generate_groups(tryton, uri, args):
-    """The groups (through the ORM: codes, enterprise codes, accounts
-    billed on the cycle's day), then in SQL their members (the first lines
-    by id), group products and approved tariffs"""
-    from crm_group_customer.group import USCC_TYPE
-    from crm_group_customer.tests.tools import valid_uscc
+    """The groups, in SQL: as many group customers as --groups (those
+    already there count), each with its own billing account on the cycle's
+    day set as its group account; their members (the first lines by id),
+    group products and approved tariffs. The group product templates go
+    through the ORM."""
     started = time.perf_counter()
     with tryton.transaction() as transaction:
         pool = tryton.Pool()
-        Party = pool.get('party.party')
-        Account = pool.get('telecom.account')
         Template = pool.get('product.template')
         Subscriber = pool.get('telecom.subscriber')
         ModelData = pool.get('ir.model.data')
         company = Subscriber.search([], limit=1)[0].company
-        transaction.set_context(company=company.id, group_customer=True,
-            telecom_customer=True)
         unit = ModelData.get_id('product', 'uom_unit')
-        templates = Template.create([{'name': name, 'type': 'service',
-                    'default_uom': unit, 'telecom_type': 'group',
-                    'group_product_kind': kind, 'monthly_fee': fee}
-                for name, kind, fee in GROUP_PRODUCTS])
-        for first in range(0, args.groups, 1000):
-            numbers = range(first, min(first + 1000, args.groups))
-            groups = Party.create([{
-                        'name': "集团客户%05d" % (i + 1),
-                        'group_customer': True,
-                        'group_scope': 'province',
-                        'company': company.id,
-                        'identifiers': [('create', [{'type': USCC_TYPE,
-                                        'code': valid_uscc(i + 1)}])],
-                        } for i in numbers])
-            Account.create([{'payer': g.id, 'company': company.id,
-                        'name': g.name, 'bill_cycle_day': args.cycle.day}
-                    for g in groups])
-            transaction.commit()
-            log("groups: %d / %d (%.0f s)" % (numbers[-1] + 1, args.groups,
-                    time.perf_counter() - started))
-        template_ids = [t.id for t in templates]
+        templates = {t.name: t for t in Template.search([
+                    ('telecom_type', '=', 'group')])}
+        templates.update((t.name, t) for t in Template.create([{
+                        'name': name, 'type': 'service',
+                        'default_uom': unit, 'telecom_type': 'group',
+                        'group_product_kind': kind, 'monthly_fee': fee}
+                    for name, kind, fee in GROUP_PRODUCTS
+                    if name not in templates]))
+        transaction.commit()
+        template_ids = [templates[n].id for n, _, _ in GROUP_PRODUCTS]
         company_id = company.id
     members = args.groups * args.members
-    params = {'members': args.members, 'count': members,
-        'company': company_id, 'since': dt.date(2020, 1, 1),
+    params = {'groups': args.groups, 'members': args.members,
+        'count': members, 'company': company_id,
+        'since': dt.date(2020, 1, 1), 'day': args.cycle.day,
         'cap': PAYMENT_CAP, 'products': template_ids,
         'n_products': len(template_ids)}
     statements = [
-        # the group's own account
+        'INSERT INTO party_party (code, name, active, group_customer, '
+        'group_code, group_scope, company, telecom_level, credit_level, '
+        'blacklisted, create_uid, create_date) '
+        "SELECT 'BG' || LPAD(n::text, 8, '0'), "
+        "'集团客户' || LPAD(n::text, 5, '0'), TRUE, TRUE, "
+        "'BJT' || LPAD(n::text, 8, '0'), 'province', %(company)s, "
+        "'normal', 'c', FALSE, 0, NOW() "
+        'FROM generate_series((SELECT COUNT(*) + 1 FROM party_party '
+        'WHERE group_customer), %(groups)s) AS n',
+        'INSERT INTO telecom_account (code, name, active, balance, company, '
+        'payer, payment_type, credit_limit, bill_cycle_day, state, '
+        'create_uid, create_date) '
+        "SELECT 'BGA' || LPAD(p.id::text, 9, '0'), p.name, TRUE, 0, "
+        "%(company)s, p.id, 'postpaid', 0, %(day)s, 'active', 0, NOW() "
+        'FROM party_party p WHERE p.group_customer AND p.group_account IS NULL '
+        'AND NOT EXISTS (SELECT 1 FROM telecom_account a '
+        'WHERE a.payer = p.id)',
         'UPDATE party_party p SET group_account = a.id '
-        'FROM telecom_account a WHERE a.payer = p.id AND p.group_customer',
+        'FROM telecom_account a WHERE a.payer = p.id AND p.group_customer '
+        'AND p.group_account IS NULL',
         # the groups numbered from 0, their members the lines numbered so
         'CREATE TEMP TABLE bench_group AS SELECT id, '
         'ROW_NUMBER() OVER (ORDER BY id) - 1 AS n FROM party_party '
@@ -414,6 +421,10 @@ def main(argv=None):
             log("undoing the bill run of %s" % args.cycle)
             undo_group_run(uri, args.database, args.cycle)
             tryton = Tryton(config_file, args.database)
+        elif args.groups_only:
+            tryton = Tryton(config_file, args.database)
+            results['group_generator'] = generate_groups(tryton, uri, args)
+            settle(uri, args.database, BILLED_TABLES)
         else:
             results['activation_seconds'] = create_database(
                 uri, args.database, config_file, workdir)
@@ -430,7 +441,7 @@ def main(argv=None):
         with pg_connect(uri, args.database) as conn:
             results['cycle'] = describe_cycle(conn, args.cycle, end)
             results['groups'] = describe_groups(conn)
-            if args.reuse:
+            if args.reuse or args.groups_only:
                 results['subscribers'], = conn.execute(
                     'SELECT COUNT(*) FROM telecom_subscriber').fetchone()
                 results['usage'] = results['cycle']['usage']

@@ -36,6 +36,8 @@ COLUMNS = ['bill', 'subscriber', 'sequence', 'kind', 'late', 'product',
     'start_date', 'end_date', 'days', 'cycle_days', 'quantity', 'rate',
     'amount', 'discount_rate', 'group_tariff_line', 'group_product',
     'group_member']
+# typed NULL for the UNION of discount lines
+NULL_NUMERIC = Literal(None).cast('NUMERIC')
 # more than any payment cap, in cents
 NO_CAP = 10 ** 15
 
@@ -236,7 +238,7 @@ class GroupRatingMixin:
         return [fee.bill, fee.subscriber, Literal(SEQUENCES['group_discount']),
             Literal('group_discount'), Literal(False), fee.product,
             fee.start_date, fee.end_date, fee.days, fee.cycle_days, NULL_INT,
-            NONE, from_cents(-amount), tariff.discount, tariff.tariff_line,
+            NULL_NUMERIC, from_cents(-amount), tariff.discount, tariff.tariff_line,
             fee.group_product, NULL_INT, *self._stamp()]
 
     def _insert_group_discounts(self):
