@@ -137,6 +137,8 @@ def generate_groups(tryton, uri, args):
         Subscriber = pool.get('telecom.subscriber')
         ModelData = pool.get('ir.model.data')
         company = Subscriber.search([], limit=1)[0].company
+        # the templates' currency is the company's
+        transaction.set_context(company=company.id)
         unit = ModelData.get_id('product', 'uom_unit')
         templates = {t.name: t for t in Template.search([
                     ('telecom_type', '=', 'group')])}
@@ -308,9 +310,12 @@ GROUP_BASELINE_SQL = _HEAD + """
     FROM telecom_bill_adjustment j JOIN acc ON acc.id = j.account
     WHERE j.state = 'approved' AND j.bill IS NULL
     UNION ALL
+    -- the members' fees first (OFFSET 0: not the fees of a plan times
+    -- every group's tariff of it, which the estimates would choose)
     SELECT f.account, f.subscriber, -ROUND(f.amount * t.discount / 100, 2)
-    FROM plan_fee f JOIN member m ON m.subscriber = f.subscriber
-    JOIN tariff t ON t."group" = m."group" AND t.product = f.product
+    FROM (SELECT plan_fee.*, m."group" FROM plan_fee
+        JOIN member m ON m.subscriber = plan_fee.subscriber OFFSET 0) AS f
+    JOIN tariff t ON t."group" = f."group" AND t.product = f.product
     UNION ALL
     SELECT account, NULL, amount FROM group_fee
     UNION ALL
