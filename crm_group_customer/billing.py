@@ -101,6 +101,14 @@ class Adjustment(metaclass=PoolMeta):
         help="The bill run that wrote this group payment: its bills do "
         "not bill it, the group account's next bill does.")
 
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        # deleting bill lines checks that no group payment refers to them
+        cls._sql_indexes.add(Index(t, (t.group_paid_line, Index.Range()),
+                where=t.group_paid_line != Null))
+
 
 class Party(metaclass=PoolMeta):
     __name__ = 'party.party'
