@@ -11,6 +11,9 @@
 #   bench/run.sh service --requests 20000   # quick check
 #   bench/run.sh group_import           # import of 100,000 group members
 #   bench/run.sh group_import --members 10000   # quick check
+#   bench/run.sh group_billing          # bill run: 10,000 groups of 10
+#                                       # members paid by their group
+#   bench/run.sh group_billing --groups 200 --usage 60000   # quick check
 # Other options: bench/run.sh --help, bench/run.sh billing --help,
 # bench/run.sh service --help
 set -euo pipefail
@@ -21,6 +24,7 @@ case "${1:-}" in
     billing) script=bench_billing.py; shift ;;
     service) script=bench_service.py; shift ;;
     group_import) script=bench_group_import.py; shift ;;
+    group_billing) script=bench_group_billing.py; shift ;;
     subscriber) shift ;;
 esac
 TRYTOND_DATABASE_URI=$(bin/pg-up)

@@ -332,10 +332,16 @@ class BillRun(Workflow, ModelSQL, ModelView):
         issue_date = pool.get('ir.date').today()
         due_date = max(end, issue_date) + dt.timedelta(
             days=Configuration(1).bill_due_days)
-        bills = Rating(self, account_ids).bill(issue_date, due_date)
+        bills = self._rating_class()(self, account_ids).bill(
+            issue_date, due_date)
         Bill.notify_issued(list(bills))
         clear_cache(self.__class__, [self.id])
         return len(account_ids)
+
+    @classmethod
+    def _rating_class(cls):
+        "The rating of a batch (modules extend it with their lines)"
+        return Rating
 
     @classmethod
     @Workflow.transition('done')

@@ -529,7 +529,8 @@ class Rating:
         execute_planned(cursor, adjustment.select(adjustment.id, adjustment.account,
                 where=self._in_accounts(adjustment.account)
                 & (adjustment.state == 'approved')
-                & (adjustment.bill == Null)))
+                & (adjustment.bill == Null)
+                & self._adjustment_due(adjustment)))
         self.adjustments = pending = [[i, self.bill_ids[a]]
             for i, a in cursor if a in self.bill_ids]
         if not pending:
@@ -542,6 +543,13 @@ class Rating:
                 Literal(False), NONE, NONE, NONE, NONE, NONE, NONE, NONE,
                 NONE, NONE, NONE, from_cents(cents(adjustment.amount)),
                 adjustment.id, *self._stamp()))
+
+    def _adjustment_due(self, adjustment):
+        "Condition on the approved adjustments the batch bills: all"
+        return Literal(True)
+
+    def _insert_extra_lines(self):
+        "Lines other modules add once the usage and adjustments are in"
 
     def _link_adjustments(self):
         if not self.adjustments:
@@ -566,6 +574,7 @@ class Rating:
         self._insert_usage_lines()
         self._insert_late_lines()
         self._insert_adjustments()
+        self._insert_extra_lines()
         # the bills add up their lines through the index on the bill
         analyze_if_empty(Line, self.lines_written)
         self._insert_bills(issue_date, due_date)
