@@ -980,7 +980,9 @@ def walk_callcentre(walk):
         usages) = row
     with sqlite3.connect(db_file) as connection:
         lines = [r[0] for r in connection.execute('SELECT id FROM '
-                'telecom_bill_line WHERE bill = ? ORDER BY sequence, id',
+                'telecom_bill_line WHERE bill = ? '
+                # the bill's lines field: by line, then as charged
+                'ORDER BY subscriber, sequence, id',
                 (bill_id,))]
     amount = '%.2f' % float(amount)
     log('  customer %s %s, bill %s, line %s (%s, %d usage records)' % (
