@@ -110,40 +110,6 @@ class Adjustment(metaclass=PoolMeta):
                 where=t.group_paid_line != Null))
 
 
-class Party(metaclass=PoolMeta):
-    __name__ = 'party.party'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        # the bill run finds the groups of the accounts it bills
-        cls._sql_indexes.add(Index(t, (t.group_account, Index.Range()),
-                where=t.group_account != Null))
-
-
-class Member(metaclass=PoolMeta):
-    __name__ = 'telecom.group.member'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        # the bill run finds the memberships of the lines it bills
-        cls._sql_indexes.add(Index(t, (t.subscriber, Index.Range())))
-
-
-class TariffLine(metaclass=PoolMeta):
-    __name__ = 'telecom.group.tariff.line'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        cls._sql_indexes.add(Index(t, (t.product, Index.Range()),
-                where=t.approved_discount != Null))
-
-
 class BillRun(metaclass=PoolMeta):
     __name__ = 'telecom.bill.run'
 

@@ -1,10 +1,11 @@
 """Group (enterprise) customers: a party.party with its enterprise code,
 group code, industry, size, value level, parent group and branches, key
 contacts, members and account manager"""
+from sql import Null
 from sql.operators import Equal
 
 from trytond.i18n import gettext
-from trytond.model import Exclude, fields
+from trytond.model import Exclude, Index, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 from trytond.transaction import Transaction
@@ -99,6 +100,9 @@ class Party(metaclass=PoolMeta):
             ('group_code_unique', Exclude(t, (t.group_code, Equal)),
                 'crm_group_customer.msg_group_code_unique'),
             ]
+        # the bill run finds the groups of the accounts it bills
+        cls._sql_indexes.add(Index(t, (t.group_account, Index.Range()),
+                where=t.group_account != Null))
 
     @classmethod
     def default_group_customer(cls):

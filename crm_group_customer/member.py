@@ -6,6 +6,7 @@ from sql.operators import Equal
 from trytond.i18n import gettext
 from trytond.model import (
     Exclude,
+    Index,
     ModelSQL,
     ModelView,
     Workflow,
@@ -75,6 +76,8 @@ class Member(Workflow, ModelSQL, ModelView):
                     where=t.state == 'active'),
                 'crm_group_customer.msg_member_active_unique'),
             ]
+        # the bill run finds the memberships of the lines it bills
+        cls._sql_indexes.add(Index(t, (t.subscriber, Index.Range())))
         cls._order = [('group', 'ASC'), ('start_date', 'DESC'),
             ('id', 'DESC')]
         cls._transitions |= {('active', 'left')}

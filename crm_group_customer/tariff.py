@@ -1,7 +1,9 @@
 """Group tariffs: the discounts a group gets on plans, add-ons, services and
 group products, each applying once its approval steps are all approved"""
+from sql import Null
+
 from trytond.i18n import gettext
-from trytond.model import ModelSQL, ModelView, fields
+from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
@@ -189,6 +191,10 @@ class TariffLine(ModelSQL, ModelView):
         super().__setup__()
         cls.__access__.add('tariff')
         cls._order = [('tariff', 'ASC'), ('id', 'ASC')]
+        t = cls.__table__()
+        # the bill run finds the approved discounts of the products it bills
+        cls._sql_indexes.add(Index(t, (t.product, Index.Range()),
+                where=t.approved_discount != Null))
 
     @classmethod
     def default_state(cls):
