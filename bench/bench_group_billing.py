@@ -393,10 +393,16 @@ def check_group_payments(uri, database, cycle, expected):
                 'ON b.id = l.bill WHERE b.period_start = %s '
                 "AND l.kind IN ('group_product', 'group_discount', "
                 "'group_paid') GROUP BY l.kind", (cycle,)).fetchall())
-        linked, = conn.execute('SELECT COUNT(*) '
+        # each group's adjustment is the sum of its members' lines
+        adding_up, = conn.execute('SELECT COUNT(*) '
             'FROM telecom_bill_adjustment j '
-            'JOIN telecom_bill_line l ON l.id = j.group_paid_line '
-            "WHERE l.kind = 'group_paid' AND -l.amount = j.amount").fetchone()
+            'JOIN telecom_bill_run r ON r.id = j.group_run '
+            'WHERE r.period_start = %s AND j.amount = ('
+                'SELECT -SUM(l.amount) FROM telecom_bill_line l '
+                'JOIN telecom_bill b ON b.id = l.bill '
+                'JOIN telecom_group_member m ON m.id = l.group_member '
+                "WHERE b.run = j.group_run AND m.\"group\" = j.\"group\" "
+                "AND l.kind = 'group_paid')", (cycle,)).fetchone()
     mismatches = [{'account': a, 'charged': charged.get(a),
             'baseline': expected.get(a)}
         for a in sorted(set(charged) | set(expected))
@@ -408,7 +414,7 @@ def check_group_payments(uri, database, cycle, expected):
         'mismatches': len(mismatches),
         'mismatch_sample': mismatches[:20],
         'lines': lines,
-        'adjustments_linked': linked,
+        'adjustments_adding_up': adding_up,
         }
 
 
@@ -474,16 +480,17 @@ def main(argv=None):
             for k, v in sorted(check['lines'].items())))
     status = 'OK' if not check['mismatches'] else 'MISMATCH'
     print("group payment check %s: %s group accounts charged %s, baseline "
-        "%s; %d accounts differ; %s adjustments linked to their member's "
-        "line" % (status, format(check['group_accounts'], ','),
+        "%s; %d accounts differ; %s adjustments equal to their members' "
+        "lines" % (status, format(check['group_accounts'], ','),
             check['charged_sum'], check['baseline_sum'],
-            check['mismatches'], format(check['adjustments_linked'], ',')))
+            check['mismatches'], format(check['adjustments_adding_up'], ',')))
     for mismatch in check['mismatch_sample']:
         print("  account %(account)s: charged %(charged)s, baseline "
             "%(baseline)s" % mismatch)
     write_results(results, args.results, 'group_billing')
     if (results['check']['mismatches'] or not results['check']['sum_equal']
-            or check['mismatches']):
+            or check['mismatches']
+            or check['adjustments_adding_up'] != check['group_accounts']):
         return 1
 
 

@@ -257,7 +257,7 @@ class BillLine(ModelSQL, ModelView):
         line, join = Usage._charged(usage)
         cursor = Transaction().connection.cursor()
         result = {l.id: [] for l in lines}
-        for sub_ids in grouped_slice(list(result)):
+        for sub_ids in grouped_slice(list(result), 1000):
             cursor.execute(*join.select(line.id, usage.id,
                     where=line.id.in_(list(sub_ids)),
                     order_by=[usage.start.desc, usage.id.desc]))

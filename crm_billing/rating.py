@@ -529,8 +529,7 @@ class Rating:
         execute_planned(cursor, adjustment.select(adjustment.id, adjustment.account,
                 where=self._in_accounts(adjustment.account)
                 & (adjustment.state == 'approved')
-                & (adjustment.bill == Null)
-                & self._adjustment_due(adjustment)))
+                & (adjustment.bill == Null)))
         self.adjustments = pending = [[i, self.bill_ids[a]]
             for i, a in cursor if a in self.bill_ids]
         if not pending:
@@ -543,10 +542,6 @@ class Rating:
                 Literal(False), NONE, NONE, NONE, NONE, NONE, NONE, NONE,
                 NONE, NONE, NONE, from_cents(cents(adjustment.amount)),
                 adjustment.id, *self._stamp()))
-
-    def _adjustment_due(self, adjustment):
-        "Condition on the approved adjustments the batch bills: all"
-        return Literal(True)
 
     def _insert_extra_lines(self):
         "Lines other modules add once the usage and adjustments are in"

@@ -424,7 +424,7 @@ class Usage(ModelSQL, ModelView):
         line, join = cls._charged(usage)
         cursor = Transaction().connection.cursor()
         result = dict.fromkeys((u.id for u in usages), None)
-        for sub_ids in grouped_slice(list(result)):
+        for sub_ids in grouped_slice(list(result), 1000):
             cursor.execute(*join.select(usage.id, line.id,
                     where=usage.id.in_(list(sub_ids))))
             result.update(cursor)

@@ -4,14 +4,16 @@ group tariffs' discounts on the fee lines, and the group's payment of its
 members' charges (集团统付), which the group's account is charged through
 an adjustment billed on its next bill"""
 from sql import Literal, Null, Union
-from sql.aggregate import Sum
+from sql.aggregate import Count, Sum
 from sql.conditionals import Case, Coalesce, Greatest, Least
 from sql.functions import CurrentTimestamp
 from sql.operators import Concat
 
 from trytond.i18n import gettext
-from trytond.model import Index, fields
+from trytond.model import Index, Workflow, fields
 from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from crm_billing.bill import FEE_KINDS
@@ -66,6 +68,10 @@ class BillLine(metaclass=PoolMeta):
         selection[position:position] = GROUP_KINDS
         selection.append(GROUP_PAID_KIND)
         cls.kind.selection = selection
+        t = cls.__table__()
+        # the run's end adds up its group payments per group
+        cls._sql_indexes.add(Index(t, (t.bill, Index.Range()),
+                where=t.kind == 'group_paid'))
 
     def get_description(self, name):
         amount = format_money(self.amount)
@@ -92,26 +98,91 @@ class BillLine(metaclass=PoolMeta):
 class Adjustment(metaclass=PoolMeta):
     __name__ = 'telecom.bill.adjustment'
 
-    group_paid_line = fields.Many2One('telecom.bill.line',
-        "Paid for Bill Line", readonly=True, ondelete='RESTRICT',
-        help="The member's bill line of the group's payment (集团统付) "
-        "this adjustment charges the group's account.")
+    group = fields.Many2One('party.party', "Paid for Group", readonly=True,
+        ondelete='RESTRICT',
+        help="The group customer whose payment of its members' charges "
+        "(集团统付) this adjustment charges to the group's account.")
     group_run = fields.Many2One('telecom.bill.run', "Group Payment Run",
-        readonly=True, ondelete='SET NULL',
-        help="The bill run that wrote this group payment: its bills do "
-        "not bill it, the group account's next bill does.")
+        readonly=True, ondelete='RESTRICT',
+        help="The bill run whose members' bills the group paid.")
+    group_paid_lines = fields.Function(fields.Many2Many('telecom.bill.line',
+            None, None, "Members' Lines Paid",
+            states={'invisible': ~Eval('group_run')}),
+        'get_group_paid_lines')
 
     @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        # deleting bill lines checks that no group payment refers to them
-        cls._sql_indexes.add(Index(t, (t.group_paid_line, Index.Range()),
-                where=t.group_paid_line != Null))
+    def get_group_paid_lines(cls, adjustments, name):
+        "The members' group_paid lines the adjustment adds up"
+        pool = Pool()
+        Line = pool.get('telecom.bill.line')
+        line = Line.__table__()
+        bill = pool.get('telecom.bill').__table__()
+        member = pool.get('telecom.group.member').__table__()
+        lines = {a.id: [] for a in adjustments}
+        keys = {(a.group_run.id, a.group.id): a.id for a in adjustments
+            if a.group_run and a.group}
+        cursor = Transaction().connection.cursor()
+        for sub_keys in grouped_slice(list(keys), 1000):
+            sub_keys = list(sub_keys)
+            cursor.execute(*line.join(bill, condition=bill.id == line.bill
+                    ).join(member, condition=member.id == line.group_member
+                    ).select(bill.run, member.group, line.id,
+                    where=(line.kind == 'group_paid')
+                    & in_ids(bill.run, sorted({r for r, _ in sub_keys}))
+                    & in_ids(member.group, sorted({g for _, g in sub_keys})),
+                    order_by=[line.bill, line.id]))
+            for run, group, line_id in cursor:
+                if (run, group) in keys:
+                    lines[keys[run, group]].append(line_id)
+        return lines
 
 
 class BillRun(metaclass=PoolMeta):
     __name__ = 'telecom.bill.run'
+
+    @classmethod
+    @Workflow.transition('done')
+    def finish(cls, runs):
+        cls._charge_groups(runs)
+        super().finish(runs)
+
+    @classmethod
+    def _charge_groups(cls, runs):
+        """One approved adjustment per group and run charges the group's
+        account what it paid of its members' bills (集团统付); its next
+        bill bills it. Written once the run's bills are all in, whichever
+        batch or worker billed each member"""
+        pool = Pool()
+        adjustment = pool.get('telecom.bill.adjustment').__table__()
+        bill = pool.get('telecom.bill').__table__()
+        line = pool.get('telecom.bill.line').__table__()
+        member = pool.get('telecom.group.member').__table__()
+        party = pool.get('party.party').__table__()
+        cursor = Transaction().connection.cursor()
+        user = Transaction().user or None
+        columns = ['account', 'amount', 'reason', 'state', 'requested_by',
+            'approved_by', 'approved_at', 'group', 'group_run',
+            'create_uid', 'create_date']
+        for run in runs:
+            cycle = '%s ~ %s' % (run.period_start, run.period_end)
+            # the text once, the count filled in by the statement
+            before, after = gettext(
+                'crm_group_customer.msg_group_paid_reason',
+                count='\x00', cycle=cycle).split('\x00')
+            query = line.join(bill, condition=bill.id == line.bill
+                ).join(member, condition=member.id == line.group_member
+                ).join(party, condition=party.id == member.group
+                ).select(party.group_account,
+                from_cents(-Sum(cents(line.amount))),
+                Concat(Concat(before, Count(line.id).cast('VARCHAR')), after),
+                Literal('approved'), Literal(user), Literal(user),
+                CurrentTimestamp(), party.id, Literal(run.id),
+                Literal(user), CurrentTimestamp(),
+                where=(bill.run == run.id) & (line.kind == 'group_paid')
+                & (party.group_account != Null),
+                group_by=[party.id, party.group_account])
+            execute_planned(cursor, adjustment.insert(
+                    [getattr(adjustment, c) for c in columns], query))
 
     @classmethod
     def _rating_class(cls):
@@ -126,13 +197,6 @@ _RATINGS = {}
 
 class GroupRatingMixin:
     "The group lines of a batch's bills"
-
-    def _adjustment_due(self, adjustment):
-        # the group payments of this run go on the groups' next bills,
-        # whichever batch bills their accounts
-        return super()._adjustment_due(adjustment) & (
-            (adjustment.group_run == Null)
-            | (adjustment.group_run != self.run.id))
 
     def _insert_extra_lines(self):
         super()._insert_extra_lines()
@@ -276,37 +340,3 @@ class GroupRatingMixin:
                 NULL_INT, NULL_INT, NULL_INT, NONE, from_cents(-share), NONE,
                 NULL_INT, NULL_INT, totals.member, *self._stamp(),
                 where=share > 0))
-        self._insert_group_adjustments()
-
-    def _insert_group_adjustments(self):
-        "The adjustment charging each group payment to the group's account"
-        pool = Pool()
-        adjustment = pool.get('telecom.bill.adjustment').__table__()
-        member = pool.get('telecom.group.member').__table__()
-        party = pool.get('party.party').__table__()
-        subscriber = pool.get('telecom.subscriber').__table__()
-        number = pool.get('telecom.number').__table__()
-        line = self.line_table
-        cycle = '%s ~ %s' % (self.start, self.run.period_end)
-        # the text once, the number filled in by the statement
-        before, after = gettext('crm_group_customer.msg_group_paid_reason',
-            number='\x00', cycle=cycle).split('\x00')
-        user = Transaction().user or None
-        columns = ['account', 'amount', 'reason', 'state', 'requested_by',
-            'approved_by', 'approved_at', 'group_paid_line', 'group_run',
-            'create_uid', 'create_date']
-        query = line.join(member, condition=member.id == line.group_member
-            ).join(party, condition=party.id == member.group
-            ).join(subscriber, condition=subscriber.id == line.subscriber
-            ).join(number, 'LEFT', condition=number.id == subscriber.number
-            ).select(party.group_account,
-            from_cents(-cents(line.amount)),
-            Concat(Concat(before, Coalesce(number.number, '')), after),
-            Literal('approved'), Literal(user), Literal(user),
-            CurrentTimestamp(), line.id, Literal(self.run.id),
-            *self._stamp(),
-            where=in_ids(line.bill, self._bill_ids())
-            & (line.kind == 'group_paid'))
-        execute_planned(Transaction().connection.cursor(),
-            adjustment.insert([getattr(adjustment, c) for c in columns],
-                query))

@@ -1,9 +1,11 @@
 """Who sees which group customers: record rules need the user's employees
-(an account manager's own groups, a director's and their subordinates')"""
+(an account manager's own groups and performance, a director's and their
+subordinates')"""
 from trytond.pool import Pool, PoolMeta
 
 # the models whose rules go by the group's account manager
-GROUP_MODELS = {'party.party', 'telecom.group.member', 'telecom.group.product'}
+GROUP_MODELS = {'party.party', 'telecom.group.member', 'telecom.group.product',
+    'telecom.group.performance'}
 
 
 class Rule(metaclass=PoolMeta):
@@ -14,7 +16,7 @@ class Rule(metaclass=PoolMeta):
         super().__setup__()
         cls.domain.help += (
             '\n- "employees" as list of ids of the current user\'s employees '
-            '(group customers, their members and products)')
+            '(group customers, their members and products, performance)')
 
     @classmethod
     def _get_context(cls, model_name):

@@ -1,7 +1,7 @@
 """Members of a group: lines that belong to it, for its tariffs and its
 payment of their charges (集团统付)"""
 from sql import Null
-from sql.operators import Equal
+from sql.operators import Equal, Exists
 
 from trytond.i18n import gettext
 from trytond.model import (
@@ -155,8 +155,21 @@ class Member(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def active_in(cls, table, start, end):
-        """SQL condition: a membership counting for the bill cycle [start,
-        end): it began before the cycle's end and had not ended before
-        the cycle began (leaving ends the tariffs from the next cycle)"""
+        """SQL condition: the membership counting for the bill cycle
+        [start, end): it began before the cycle's end and had not ended
+        before the cycle began (leaving ends the tariffs from the next
+        cycle); of a line's memberships in the cycle, only the last one
+        begun counts (a line is in one group per bill)"""
+        later = cls.__table__()
+        return (cls._in_cycle(table, start, end)
+            & ~Exists(later.select(later.id,
+                    where=(later.subscriber == table.subscriber)
+                    & cls._in_cycle(later, start, end)
+                    & ((later.start_date > table.start_date)
+                        | ((later.start_date == table.start_date)
+                            & (later.id > table.id))))))
+
+    @staticmethod
+    def _in_cycle(table, start, end):
         return ((table.start_date < end)
             & ((table.end_date == Null) | (table.end_date >= start)))

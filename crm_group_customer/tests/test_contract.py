@@ -167,3 +167,31 @@ class ContractTestCase(unittest.TestCase):
         self.assertEqual(Contract.end_due(today + dt.timedelta(days=31)),
             [soon])
         self.assertEqual((soon.state, later.state), ('ended', 'active'))
+
+    @with_transaction()
+    def test_anniversary_care(self):
+        """A live contract's anniversary within the reminder days raises
+        one care reminder for the group's manager; the first days of a
+        contract and ended contracts raise none"""
+        pool = Pool()
+        Care = pool.get('telecom.group.care')
+        Contract = pool.get('telecom.group.contract')
+        today = pool.get('ir.date').today()
+        group, manager, director = staffed_group()
+        plan = plans()["神州行 18元畅聊卡"]
+        anniversary = today + dt.timedelta(days=3)
+        signed = anniversary.replace(year=anniversary.year - 1)
+        yearly = active_contract(group, manager, director, [(plan, 5, '18')],
+            start=signed, end=signed.replace(year=signed.year + 3))
+        active_contract(group, manager, director, [(plan, 5, '18')],
+            start=today + dt.timedelta(days=2),
+            end=today + dt.timedelta(days=400))
+        ended = active_contract(group, manager, director, [(plan, 5, '18')],
+            start=signed, end=signed.replace(year=signed.year + 3))
+        Contract.write([ended], {'state': 'ended'})
+
+        care, = [c for c in Care.generate(today) if c.kind == 'anniversary']
+        self.assertEqual((care.origin, care.date, care.employee, care.group),
+            (yearly, anniversary, manager.employee, group))
+        self.assertEqual([c for c in Care.generate(today)
+                if c.kind == 'anniversary'], [])

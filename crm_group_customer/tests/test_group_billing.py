@@ -147,28 +147,28 @@ class GroupBillingTestCase(unittest.TestCase):
         self.assertEqual(self.lines(group_bill, 'adjustment'), [])
         self.assertEqual(group_bill.amount, D('90.00'))
 
-        adjustments = Adjustment.search([
+        # one adjustment per group and run adds up what it paid
+        adjustment, = Adjustment.search([
                 ('account', '=', group.group_account.id)])
-        self.assertEqual(sorted(a.amount for a in adjustments),
-            [D('10.00'), D('13.50')])
-        adjustment, = [a for a in adjustments if a.amount == D('10')]
+        self.assertEqual(adjustment.amount, D('23.50'))
         self.assertEqual(adjustment.state, 'approved')
-        self.assertEqual(adjustment.group_paid_line, paid)
-        self.assertIn('13800138001', adjustment.reason)
+        self.assertEqual(adjustment.group, group)
+        self.assertEqual(adjustment.group_run, capped_bill.run)
+        self.assertEqual(sorted(l.id for l in adjustment.group_paid_lines),
+            sorted([paid.id, self.lines(full_bill, 'group_paid')[0].id]))
+        self.assertIn('2 ', adjustment.reason)
         self.assertIn('2026-11-01', adjustment.reason)
         # members' bills + what the group is charged = charges - discounts
         charges = 2 * D('18') + D('100')
         discounts = 2 * D('4.50') + D('10')
         self.assertEqual(capped_bill.amount + full_bill.amount
-            + group_bill.amount + sum(a.amount for a in adjustments),
-            charges - discounts)
+            + group_bill.amount + adjustment.amount, charges - discounts)
 
         self.bill_cycle(NEXT)
         next_bill = self.bill_of(group.group_account, NEXT)
-        billed = self.lines(next_bill, 'adjustment')
-        self.assertEqual(sorted(l.amount for l in billed),
-            [D('10.00'), D('13.50')])
-        self.assertIn('13800138001', ''.join(l.description for l in billed))
+        billed, = self.lines(next_bill, 'adjustment')
+        self.assertEqual(billed.amount, D('23.50'))
+        self.assertIn('2026-11-01', billed.description)
 
     @with_transaction()
     def test_member_left_in_cycle(self):
@@ -186,3 +186,29 @@ class GroupBillingTestCase(unittest.TestCase):
         self.bill_cycle(NEXT)
         self.assertEqual(self.lines(self.bill_of(line.account, NEXT),
                 'group_discount'), [])
+
+    @with_transaction()
+    def test_line_changing_group_in_cycle(self):
+        """A line that leaves a group and joins another in one cycle has
+        the discount and the payment of the group it joined, once"""
+        Member = Pool().get('telecom.group.member')
+        first = self.group()
+        second = create_group("另一集团", sequence=2)
+        second.group_account = create_account(second)
+        second.save()
+        line = line_since(BEFORE)
+        member = add_member(first, line, start_date=BEFORE,
+            paid_by_group=True)
+        self.approved_tariff(first, {PLAN: '10'})
+        self.approved_tariff(second, {PLAN: '25'})
+        Member.leave([member])
+        Member.write([member], {'end_date': dt.date(2026, 11, 10)})
+        add_member(second, line, start_date=dt.date(2026, 11, 11),
+            paid_by_group=True, payment_cap=D('5'))
+        self.bill_cycle()
+        bill = self.bill_of(line.account)
+        discount, = self.lines(bill, 'group_discount')
+        self.assertEqual(discount.amount, D('-4.50'))
+        paid, = self.lines(bill, 'group_paid')
+        self.assertEqual(paid.amount, D('-5.00'))
+        self.assertEqual(bill.amount, D('8.50'))

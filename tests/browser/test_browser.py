@@ -1253,10 +1253,17 @@ def walk_activation(walk):
         field.send_keys(text + Keys.TAB)
         wait_idle(driver)
         # the field's on_change may redraw the form and give the focus
-        # back to it: the next keys would land there
-        wait_for(driver, lambda d: d.execute_script(
-                'return document.activeElement !== arguments[0]', field_input(
-                    dialog, name)), 10, 'the focus leaving %s' % name)
+        # back to it: the next keys would land there, so tab away again
+        # until the focus stays elsewhere
+        def left(driver):
+            if driver.execute_script(
+                    'return document.activeElement !== arguments[0]',
+                    field_input(dialog, name)):
+                return True
+            field_input(dialog, name).send_keys(Keys.TAB)
+            wait_idle(driver)
+            return False
+        wait_for(driver, left, 20, 'the focus leaving %s' % name)
         wait_idle(driver)
         value = field_input(dialog, name).get_attribute('value')
         assert value == text, '%s reads %r, not %r' % (name, value, text)
