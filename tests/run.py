@@ -4,7 +4,7 @@ the suite-level tests, ruff, then the browser test.
     python -m tests.run [--backend sqlite|postgresql|all] [--no-browser]
 
 Each backend runs in its own process (trytond picks its backend at import
-time). Activated databases are cached in .cache/ (DB_CACHE) between test
+time), both at once. Activated databases are cached in .cache/ (DB_CACHE) between test
 classes and between runs. Ends with one line 'N passed, N failed'.
 """
 import argparse
@@ -67,7 +67,9 @@ def sources_hash():
     return digest.hexdigest()[:12]
 
 
-def run_backend(name, uri):
+def start_backend(name, uri, output=None):
+    """Start the child process running every test on one backend; its
+    output goes to output (a file) when given, else to ours"""
     env = dict(os.environ)
     env['TRYTOND_DATABASE_URI'] = uri
     env['DB_CACHE'] = os.path.join(
@@ -77,23 +79,37 @@ def run_backend(name, uri):
     os.makedirs(env['DB_CACHE'], exist_ok=True)
     with tempfile.NamedTemporaryFile(suffix='.json', delete=False) as tmp:
         result_file = tmp.name
-    start = time.perf_counter()
     print('=== %s: %s' % (name, uri), flush=True)
-    code = subprocess.call([sys.executable, '-m', 'tests.run',
-            '--child', result_file], cwd=ROOT, env=env)
+    process = subprocess.Popen([sys.executable, '-m', 'tests.run',
+            '--child', result_file], cwd=ROOT, env=env,
+        stdout=output, stderr=subprocess.STDOUT if output else None)
+    return {'name': name, 'process': process, 'result_file': result_file,
+        'output': output, 'start': time.perf_counter()}
+
+
+def finish_backend(run):
+    "Wait for a backend's child; print its output if kept, then its figures"
+    code = run['process'].wait()
+    seconds = time.perf_counter() - run['start']
+    if run['output']:
+        run['output'].seek(0)
+        print('=== %s (its output, kept until it ended)' % run['name'],
+            flush=True)
+        sys.stdout.buffer.write(run['output'].read())
+        sys.stdout.flush()
+        run['output'].close()
     try:
-        with open(result_file) as file:
+        with open(run['result_file']) as file:
             result = json.load(file)
     except (OSError, ValueError):
         result = {'run': 0, 'failed': 1, 'skipped': 0}
-    os.unlink(result_file)
+    os.unlink(run['result_file'])
     if code and not result['failed']:
         result['failed'] = 1
-    result['seconds'] = time.perf_counter() - start
     passed = result['run'] - result['failed'] - result['skipped']
     print('%s: %d passed, %d failed, %d skipped in %.0f s' % (
-            name, passed, result['failed'], result['skipped'],
-            result['seconds']), flush=True)
+            run['name'], passed, result['failed'], result['skipped'],
+            seconds), flush=True)
     return passed, result['failed'], result['skipped']
 
 
@@ -134,8 +150,14 @@ def main():
         runs.append(('postgresql', args.pg_uri))
     if args.backend in ('all', 'sqlite'):
         runs.append(('sqlite', 'sqlite://'))
-    for name, uri in runs:
-        for i, n in enumerate(run_backend(name, uri)):
+    # the backends side by side: PostgreSQL's tests wait on the server
+    # much of the time, which SQLite's fill; the later one's output is
+    # kept until it ends, to be read whole
+    started = [start_backend(name, uri,
+            tempfile.TemporaryFile() if i else None)
+        for i, (name, uri) in enumerate(runs)]
+    for run in started:
+        for i, n in enumerate(finish_backend(run)):
             totals[i] += n
     if not args.no_browser:
         for i, n in enumerate(run_browser()):

@@ -19,7 +19,6 @@ class WordsTestCase(ModuleWordsMixin, unittest.TestCase):
     @with_transaction()
     def test_bills_tab(self):
         "The bills of the 360° form show amount and state in full, totalled"
-        self.load_chinese()
         with Transaction().set_context(language='zh_CN'):
             columns = {n: node.get('width') for n, node, _ in list_columns(
                     'telecom.bill', 'crm_billing.bill_view_list')}

@@ -18,7 +18,6 @@ class WordsTestCase(ModuleWordsMixin, unittest.TestCase):
     @with_transaction()
     def test_arrears_totals(self):
         "The arrears list totals the arrears under a 合计 heading"
-        self.load_chinese()
         with Transaction().set_context(language='zh_CN'):
             headings = sum_headings('telecom.account', 'crm_dunning.arrears_view_list')
         self.assertEqual(headings['arrears'], "欠费合计")

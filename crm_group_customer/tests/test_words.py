@@ -15,7 +15,6 @@ class WordsTestCase(ModuleWordsMixin, unittest.TestCase):
     @with_transaction()
     def test_group_words(self):
         "The group 360° form speaks of 统一社会信用代码, 客户经理 and 集团成员"
-        self.load_chinese()
         with Transaction().set_context(language='zh_CN'):
             words = view_words(
                 'party.party', 'crm_group_customer.group_view_form')

@@ -18,7 +18,6 @@ class WordsTestCase(ModuleWordsMixin, unittest.TestCase):
     @with_transaction()
     def test_request_buttons(self):
         "Both buttons of a request show in the list with room for the label"
-        self.load_chinese()
         with Transaction().set_context(language='zh_CN'):
             buttons = {n: node.get('width') for n, node, _ in list_columns(
                     'telecom.provisioning.request',

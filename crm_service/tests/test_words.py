@@ -20,7 +20,6 @@ class WordsTestCase(ModuleWordsMixin, unittest.TestCase):
     @with_transaction()
     def test_request_words(self):
         "The request form speaks of 首问责任人, 转派与协查 and 处理时限"
-        self.load_chinese()
         with Transaction().set_context(language='zh_CN'):
             words = view_words(
                 'telecom.service_request', 'crm_service.request_view_form')
@@ -35,7 +34,6 @@ class WordsTestCase(ModuleWordsMixin, unittest.TestCase):
     @with_transaction()
     def test_request_list(self):
         "The request list keeps its key columns and shows when it was taken"
-        self.load_chinese()
         with Transaction().set_context(language='zh_CN'):
             columns = {n: node for n, node, _ in list_columns(
                     'telecom.service_request', 'crm_service.request_view_list')}
@@ -47,7 +45,6 @@ class WordsTestCase(ModuleWordsMixin, unittest.TestCase):
     @with_transaction()
     def test_compensation_totals(self):
         "The compensation list totals the credits under a 合计 heading"
-        self.load_chinese()
         with Transaction().set_context(language='zh_CN'):
             headings = sum_headings('telecom.service_request.compensation',
                 'crm_service.compensation_view_list')

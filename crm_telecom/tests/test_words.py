@@ -2,19 +2,20 @@
 import unittest
 
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
-from crm_telecom.tests.tools import load_chinese
 from crm_telecom.tests.words import (
     CHINESE,
     FORBIDDEN,
     LIST_BUDGET,
+    activate_in_chinese,
     forbidden_words,
     list_columns,
     list_problems,
     list_width,
     module_forbidden_words,
+    on_sqlite_only,
     sum_headings,
     view_words,
 )
@@ -47,12 +48,13 @@ def chinese():
     return Transaction().set_context(language='zh_CN')
 
 
+@on_sqlite_only
 class WordsTestCase(unittest.TestCase):
     "The operator's words in Chinese"
 
     @classmethod
     def setUpClass(cls):
-        activate_module('crm_telecom')
+        activate_in_chinese('crm_telecom', *CHINESE)
 
     def assertNoForbidden(self, words):
         self.assertTrue(words)
@@ -61,7 +63,6 @@ class WordsTestCase(unittest.TestCase):
     @with_transaction()
     def test_customer_screens(self):
         "The customer 360° form and list, and what they open, say 客户"
-        load_chinese(*CHINESE, overrides=True)
         with chinese():
             self.assertNoForbidden(view_words('party.party',
                     'crm_telecom.customer_view_form'))
@@ -82,7 +83,6 @@ class WordsTestCase(unittest.TestCase):
     @with_transaction()
     def test_subscriber_form(self):
         "The line form speaks of lines (用户) and numbers, not core terms"
-        load_chinese(*CHINESE, overrides=True)
         with chinese():
             self.assertNoForbidden(view_words('telecom.subscriber',
                     'crm_telecom.subscriber_view_form'))
@@ -92,7 +92,6 @@ class WordsTestCase(unittest.TestCase):
         "A record opened from a link has a Chinese tab title"
         pool = Pool()
         Model = pool.get('ir.model')
-        load_chinese(*CHINESE, overrides=True)
         with chinese():
             names = {m: n for m, n in Model.get_names().items()
                 if m in {'party.party', 'party.identifier',
@@ -110,7 +109,6 @@ class WordsTestCase(unittest.TestCase):
         pool = Pool()
         Menu = pool.get('ir.ui.menu')
         Action = pool.get('ir.action')
-        load_chinese(*CHINESE, overrides=True)
         with chinese():
             names = [m.name for m in Menu.search([])]
             names += [a.name for a in Action.search([])]
@@ -125,7 +123,6 @@ class WordsTestCase(unittest.TestCase):
     def test_identifier_types(self):
         "The resident ID and the enterprise code have Chinese names"
         Identifier = Pool().get('party.identifier')
-        load_chinese(*CHINESE, overrides=True)
         with chinese():
             # the client asks the selection of its method
             self.assertEqual(
@@ -141,7 +138,6 @@ class WordsTestCase(unittest.TestCase):
         pool = Pool()
         Event = pool.get('telecom.subscriber.event')
         User = pool.get('res.user')
-        load_chinese(*CHINESE, overrides=True)
         admin, = User.search([('login', '=', 'admin')])
         staff = Event(-1, user=admin, step=None)
         network = Event(-2, user=None, step='network')
@@ -156,12 +152,13 @@ class WordsTestCase(unittest.TestCase):
         self.assertNotIn('user', columns)
 
 
+@on_sqlite_only
 class ListWidthsTestCase(unittest.TestCase):
     "The lists fit a 1366 px window beside the menu"
 
     @classmethod
     def setUpClass(cls):
-        activate_module('crm_telecom')
+        activate_in_chinese('crm_telecom', *CHINESE)
 
     @with_transaction()
     def test_lists_fit(self):
@@ -197,7 +194,6 @@ class ListWidthsTestCase(unittest.TestCase):
     @with_transaction()
     def test_totals_labelled(self):
         "A column with a total in the footer says so in its heading"
-        load_chinese(*CHINESE, overrides=True)
         with chinese():
             headings = sum_headings('telecom.account',
                 'crm_telecom.account_view_list')
@@ -206,13 +202,11 @@ class ListWidthsTestCase(unittest.TestCase):
     @with_transaction()
     def test_module_lists(self):
         "Every list of crm_telecom fits, shows its date-times, heads totals"
-        load_chinese(*CHINESE, overrides=True)
         with chinese():
             self.assertEqual(list_problems('crm_telecom'), [])
 
     @with_transaction()
     def test_module_views_words(self):
         "No view of crm_telecom shows English leftovers or core terms"
-        load_chinese(*CHINESE, overrides=True)
         with chinese():
             self.assertEqual(module_forbidden_words('crm_telecom'), [])

@@ -1,9 +1,16 @@
 """What staff read on the screens, as the web client (sao 8.0) gets it: the
 words of a view in the current language, and the width a list needs."""
+import unittest
+
 from lxml import etree
 
+from trytond import backend
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import (
+    DB_NAME,
+    activate_module,
+    with_transaction,
+)
 from trytond.transaction import Transaction
 
 from .tools import load_chinese
@@ -27,6 +34,20 @@ SAO_EM = {
     'many2many': 5, 'boolean': 3, 'binary': 20,
     }
 EM_PX = 14
+
+
+# the words and widths of the screens do not depend on the database
+on_sqlite_only = unittest.skipIf(backend.name != 'sqlite',
+    "the screens' words and widths are checked on SQLite")
+
+
+def activate_in_chinese(module, *modules):
+    """Activate module, then load the zh_CN translations of modules (and
+    their overrides) once for the test case: loading them takes seconds"""
+    activate_module(module)
+    with Transaction().start(DB_NAME, 0, close=True) as transaction:
+        load_chinese(*modules, overrides=True)
+        transaction.commit()
 
 
 def view_id(xml_id):
@@ -166,23 +187,21 @@ def list_problems(module, exempt=()):
     return problems
 
 
+@on_sqlite_only
 class ModuleWordsMixin:
     """The words and lists of one module of the suite, for its test case:
-    module, and depends (the suite's modules between crm_telecom and it)"""
+    module, and depends (the suite's modules between crm_telecom and it);
+    the tests read the screens in Chinese"""
     module = None
     depends = []
 
     @classmethod
     def setUpClass(cls):
-        activate_module(cls.module)
-
-    def load_chinese(self):
-        load_chinese(*CHINESE, *self.depends, self.module, overrides=True)
+        activate_in_chinese(cls.module, *CHINESE, *cls.depends, cls.module)
 
     @with_transaction()
     def test_views_words(self):
         "No view shows English leftovers or core terms, nor the 360° form"
-        self.load_chinese()
         with Transaction().set_context(language='zh_CN'):
             self.assertEqual(module_forbidden_words(self.module), [])
             self.assertEqual(forbidden_words(view_words('party.party',
@@ -191,6 +210,5 @@ class ModuleWordsMixin:
     @with_transaction()
     def test_lists(self):
         "Every list fits 1366 px, shows its date-times, heads its totals"
-        self.load_chinese()
         with Transaction().set_context(language='zh_CN'):
             self.assertEqual(list_problems(self.module), [])
