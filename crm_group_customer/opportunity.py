@@ -349,3 +349,17 @@ class OpportunityApproval(ModelSQL, ModelView):
                     'company': o.company.id,
                     'comment': o.approval_comment,
                     } for o in opportunities])
+
+
+class Party(metaclass=PoolMeta):
+    __name__ = 'party.party'
+
+    group_opportunities = fields.One2Many('sale.opportunity', 'party',
+        "Opportunities", readonly=True,
+        states={'invisible': ~Eval('group_customer')})
+
+    @classmethod
+    def copy(cls, parties, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('group_opportunities', None)
+        return super().copy(parties, default=default)

@@ -136,6 +136,21 @@ class Party(metaclass=PoolMeta):
         'get_group_revenues')
 
     @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'open_revenue_graph': {
+                    'invisible': ~Eval('group_customer'),
+                    'depends': ['group_customer'],
+                    },
+                })
+
+    @classmethod
+    @ModelView.button_action('crm_group_customer.act_revenue_form')
+    def open_revenue_graph(cls, parties):
+        "The group's revenue by month, as a graph"
+
+    @classmethod
     def get_group_revenues(cls, parties, name):
         pool = Pool()
         Revenue = pool.get('telecom.group.revenue')

@@ -397,6 +397,9 @@ def load(subscribers=400, seed=2026):
                 from .group_demo import create_group_customers
                 counts.update(create_group_customers(companies, rng))
             create_billing(rng)
+            if 'crm_group_customer' in _activated():
+                from .group_demo import set_value_levels
+                set_value_levels()
             with Transaction().set_context(company=companies['hk'].id):
                 for table, count in generate(
                         max(subscribers // 20, 5), seed=seed + 1).items():

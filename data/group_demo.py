@@ -1,7 +1,11 @@
 """The group customer demo (crm_group_customer): group products, three
 group customers (one national with a Guangdong branch) with their key
 contacts, members on group payment and group products, managed by the
-demo's account managers under the group-customer director.
+demo's account managers under the group-customer director; their tariffs
+(one approved by the director and the province, one waiting), the
+pipeline (a lead, an opportunity in negotiation, a won project whose
+contract has dispatched its order), visits, a work plan, care reminders
+and the value levels.
 
 Called by data/demo.py once the demo users exist and before the bill runs,
 when crm_group_customer is activated, in the Guangdong company."""
@@ -76,7 +80,11 @@ def create_products(currency):
         for name, kind, fee in GROUP_PRODUCTS if name not in existing]
     Template.save(missing)
     existing.update((t.name, t) for t in missing)
-    return existing
+    # the opportunities' lines take the variants
+    Product = pool.get('product.product')
+    Product.save([Product(template=t) for t in existing.values()
+            if not t.products])
+    return {n: Template(t.id) for n, t in existing.items()}
 
 
 def create_groups(companies, users, today):
@@ -175,6 +183,206 @@ def subscribe_products(groups, products, today):
     return len(subscriptions)
 
 
+# group key, name, {product name or 'plans': discount}, months before
+# this one it started, approved
+TARIFFS = [
+    ('yuehai', "粤海集团员工资费 85 折", {'plans': '15', "集团V网": '10'}, 3,
+        True),
+    ('nanshan', "南山教育局 2027 年资费", {"集团V网": '8'}, -1, False),
+    ]
+# group key, description, product, monthly revenue, one-off cost, where
+# it stands: lead, negotiation, or won (its contract dispatched)
+OPPORTUNITIES = [
+    ('nanshan', "校园互联网专线", "互联网专线 100M", '2000.00', '30000.00',
+        'lead'),
+    ('huaxin_gd', "营业网点专线扩容", "互联网专线 100M", '2000.00',
+        '45000.00', 'negotiation'),
+    ('yuehai', "工厂园区企信通扩容", "企信通", '400.00', '2000.00', 'won'),
+    ]
+# group key, kind, days ago, purpose, outcome, next step
+VISITS = [
+    ('yuehai', 'regular', 20, "季度走访，了解集团V网使用情况",
+        "通话量稳定，希望增加企信通条数", "提交企信通扩容方案"),
+    ('huaxin_gd', 'pre_sale', 35, "营业网点专线需求调研",
+        "新开 3 个网点需要专线", "准备投资分析"),
+    ('nanshan', 'care', 5, "教师节回访", "满意", None),
+    ]
+# level, sequence, minimum average monthly revenue, minimum members
+LEVEL_RULES = [
+    ('a', 10, '600', None),
+    ('b', 20, '200', None),
+    ('c', 30, None, 5),
+    ('d', 90, None, None),
+    ]
+
+
+def acting_as(user):
+    "The transaction of a demo user, working as their employee"
+    from trytond.transaction import Transaction
+    transaction = Transaction()
+    return transaction.set_user(user.id), transaction.set_context(
+        employee=user.employee.id, company=user.company.id,
+        _check_access=False)
+
+
+def create_tariffs(groups, products, users, today):
+    """The groups' tariffs: submitted by their manager, the approved one
+    approved by the director then the province company"""
+    from contextlib import ExitStack
+
+    from trytond.pool import Pool
+    pool = Pool()
+    Tariff = pool.get('telecom.group.tariff')
+    Member = pool.get('telecom.group.member')
+    if Tariff.search([], limit=1):
+        return 0
+    tariffs = []
+    for key, name, discounts, months, approved in TARIFFS:
+        group = groups[key]
+        plans = {m.subscriber.plan for m in Member.search([
+                    ('group', '=', group.id)])}
+        lines = []
+        for product, discount in discounts.items():
+            for template in (sorted(plans, key=lambda t: t.id)
+                    if product == 'plans' else [products[product]]):
+                lines.append({'product': template.id,
+                        'discount': D(discount)})
+        start = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+        for _ in range(max(months - 1, 0)):
+            start = (start - dt.timedelta(days=1)).replace(day=1)
+        if months < 0:
+            start = (today.replace(day=28) + dt.timedelta(days=4)).replace(
+                day=1)
+        tariff = Tariff(group=group, company=group.company, name=name,
+            valid_from=start, monthly_amount=D('3000'))
+        tariff.lines = lines
+        tariff.save()
+        manager = next(u for u in users.values()
+            if u.employee == group.account_manager)
+        with ExitStack() as stack:
+            for context in acting_as(manager):
+                stack.enter_context(context)
+            Tariff.submit([tariff])
+        if approved:
+            for login in ['director', 'gd_approver']:
+                if Tariff(tariff.id).state != 'pending':
+                    break
+                with ExitStack() as stack:
+                    for context in acting_as(users[login]):
+                        stack.enter_context(context)
+                    Tariff.approve([Tariff(tariff.id)])
+        tariffs.append(tariff)
+    return len(tariffs)
+
+
+def create_pipeline(groups, products, users, today):
+    """The opportunities of OPPORTUNITIES, taken as far as they stand; the
+    won one's contract is active and its order dispatched"""
+    from contextlib import ExitStack
+
+    from trytond.pool import Pool
+    pool = Pool()
+    Opportunity = pool.get('sale.opportunity')
+    Contract = pool.get('telecom.group.contract')
+    if Opportunity.search([('party.group_customer', '=', True)], limit=1):
+        return 0, 0
+    contracts = 0
+    for key, description, product, revenue, cost, stands in OPPORTUNITIES:
+        group = groups[key]
+        manager = next(u for u in users.values()
+            if u.employee == group.account_manager)
+        template = products[product]
+        with ExitStack() as stack:
+            for context in acting_as(manager):
+                stack.enter_context(context)
+            opportunity = Opportunity(party=group, company=group.company,
+                currency=group.company.currency,
+                employee=manager.employee, description=description,
+                start_date=today - dt.timedelta(days=40),
+                expected_monthly_revenue=D(revenue), one_off_cost=D(cost),
+                requirements=description)
+            opportunity.lines = [{'product': template.products[0].id,
+                    'unit': template.default_uom.id, 'quantity': 1}]
+            opportunity.save()
+            if stands == 'lead':
+                continue
+            Opportunity.opportunity([opportunity])
+            if stands == 'negotiation':
+                opportunity.stage = 'negotiation'
+                opportunity.save()
+                continue
+            Opportunity.submit_approval([opportunity])
+        with ExitStack() as stack:
+            for context in acting_as(users['director']):
+                stack.enter_context(context)
+            Opportunity.approve_project([Opportunity(opportunity.id)])
+        with ExitStack() as stack:
+            for context in acting_as(manager):
+                stack.enter_context(context)
+            result = Opportunity.draft_contract([Opportunity(opportunity.id)])
+            contract, = Contract.browse(result['res_id'])
+            contract.document = b'%PDF-1.4 demo contract'
+            contract.document_name = '%s.pdf' % description
+            contract.save()
+            Contract.submit([contract])
+        with ExitStack() as stack:
+            for context in acting_as(users['director']):
+                stack.enter_context(context)
+            Contract.approve([Contract(contract.id)])
+        contracts += 1
+    return len(OPPORTUNITIES), contracts
+
+
+def create_work(groups, users, today):
+    """The managers' visits, this month's work plan of the first manager
+    and the care reminders due"""
+    from trytond.pool import Pool
+    pool = Pool()
+    Visit = pool.get('telecom.group.visit')
+    Plan = pool.get('telecom.group.work_plan')
+    Care = pool.get('telecom.group.care')
+    if Visit.search([], limit=1):
+        return {}
+    Visit.save([Visit(group=groups[key], company=groups[key].company,
+                employee=groups[key].account_manager,
+                contact=(groups[key].group_contacts[0]
+                    if groups[key].group_contacts else None),
+                kind=kind, date=today - dt.timedelta(days=days),
+                purpose=purpose, outcome=outcome, next_step=next_step)
+            for key, kind, days, purpose, outcome, next_step in VISITS])
+    manager = users['manager'].employee
+    plan = Plan(employee=manager, company=manager.company,
+        month=today.replace(day=1), goals="新增集团成员 20 名；专线商机立项 1 个")
+    plan.tasks = [
+        {'description': "走访粤海集团信息中心", 'group': groups['yuehai'].id,
+            'due_date': today + dt.timedelta(days=5)},
+        {'description': "南山教育局专线方案", 'group': groups['nanshan'].id,
+            'due_date': today + dt.timedelta(days=12)},
+        {'description': "集团成员资料核对", 'group': groups['yuehai'].id,
+            'due_date': today + dt.timedelta(days=20)},
+        ]
+    plan.save()
+    cares = Care.generate(today)
+    return {'telecom_group_visit': len(VISITS), 'telecom_group_care':
+        len(cares)}
+
+
+def set_value_levels(today=None):
+    """The value level rules, applied to the groups' revenue: called once
+    the demo's bill runs have billed them"""
+    from trytond.pool import Pool
+    pool = Pool()
+    Rule = pool.get('telecom.group.level_rule')
+    Party = pool.get('party.party')
+    if not Rule.search([], limit=1):
+        Rule.save([Rule(level=level, sequence=sequence,
+                    min_revenue=D(revenue) if revenue else None,
+                    min_members=members)
+                for level, sequence, revenue, members in LEVEL_RULES])
+    Party.compute_value_levels(
+        date=today or pool.get('ir.date').today())
+
+
 def set_directors(users):
     "The account managers work under the group-customer director"
     from trytond.pool import Pool
@@ -205,5 +413,10 @@ def create_group_customers(companies, rng=None, today=None):
         'telecom_group': len(groups),
         'telecom_group_member': add_members(groups, rng, today),
         'telecom_group_product': subscribe_products(groups, products, today),
+        'telecom_group_tariff': create_tariffs(
+            groups, products, users, today),
         }
+    counts['sale_opportunity'], counts['telecom_group_contract'] = (
+        create_pipeline(groups, products, users, today))
+    counts.update(create_work(groups, users, today))
     return counts

@@ -1593,7 +1593,9 @@ def walk_service_board(walk):
 def walk_group(walk):
     """Account manager: 我的集团 (the groups they manage) with its key
     columns whole, then the group 360° form of the group with the most
-    members: its profile, key contacts, members and group products."""
+    members: its profile, key contacts, members, group products,
+    opportunities, tariffs, contracts and orders, visits and care, and
+    revenue and value."""
     driver, db_file = walk.driver, walk.db_file
     employee, = sqlite_one(db_file,
         "SELECT employee FROM res_user WHERE login = 'manager'")
@@ -1634,6 +1636,22 @@ def walk_group(walk):
     page = notebook_page(driver, '集团产品')
     walk.look('5-products', ['产品', '数量', '月费', '状态'],
         show=x2many(page))
+    # the demo's tariff of this group was approved by the director and the
+    # province; its won project's contract has dispatched its order
+    page = notebook_page(driver, '商机')
+    wait_for(driver, lambda d: list_rows(d, page), 30, 'the opportunities')
+    walk.look('6-opportunities', show=x2many(page))
+    page = notebook_page(driver, '资费')
+    wait_for(driver, lambda d: list_rows(d, page), 30, 'the tariffs')
+    walk.look('7-tariffs', show=x2many(page))
+    page = notebook_page(driver, '合同与订单')
+    wait_for(driver, lambda d: list_rows(d, page), 30, 'the contracts')
+    walk.look('8-contracts', show=x2many(page))
+    page = notebook_page(driver, '走访与关怀')
+    wait_for(driver, lambda d: list_rows(d, page), 30, 'the visits')
+    walk.look('9-visits', show=x2many(page))
+    notebook_page(driver, '收入与价值')
+    walk.look('10-revenue')
 
 WALKS = {
     'callcentre': ('callcentre', walk_callcentre),
