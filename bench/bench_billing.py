@@ -30,6 +30,7 @@ import configparser
 import contextlib
 import cProfile
 import datetime as dt
+import importlib
 import io
 import json
 import os
@@ -583,10 +584,16 @@ class PhaseTimer:
     RATING = ['bill', '_insert_bills', '_insert_fees',
         '_insert_usage_lines', '_insert_late_lines',
         '_insert_adjustments', '_link_adjustments']
+    # the rating's steps other modules add, when they are installed:
+    # (module, class, methods)
+    EXTRA_RATING = [('crm_group_customer.billing', 'GroupRatingMixin',
+            ['_insert_group_products', '_insert_group_discounts',
+                '_insert_group_payments'])]
     MODELS = [('telecom.bill.run.usage', 'collect'),
         ('telecom.bill', 'notify_issued'),
         ('telecom.provisioning.request', 'notify'),
-        ('telecom.account.movement', 'update_balances')]
+        ('telecom.account.movement', 'update_balances'),
+        ('telecom.bill.run', '_charge_groups')]
 
     def __init__(self):
         self.phases = collections.OrderedDict()
@@ -614,10 +621,22 @@ class PhaseTimer:
             restore.append((rating.Rating, name, original))
             setattr(rating.Rating, name,
                 self._wrap('Rating.' + name, original))
+        for module, class_name, names in self.EXTRA_RATING:
+            try:
+                owner = getattr(importlib.import_module(module), class_name)
+            except ImportError:
+                continue
+            for name in names:
+                original = owner.__dict__[name]
+                restore.append((owner, name, original))
+                setattr(owner, name, self._wrap(
+                        '%s.%s' % (class_name, name), original))
         for model, name in self.MODELS:
             try:
                 Model = pool.get(model)
             except KeyError:
+                continue
+            if not hasattr(Model, name):
                 continue
             function = getattr(Model, name).__func__
             restore.append((Model, name, Model.__dict__.get(name)))

@@ -90,7 +90,7 @@ def start_backend(name, uri, output=None):
 def finish_backend(run):
     "Wait for a backend's child; print its output if kept, then its figures"
     code = run['process'].wait()
-    seconds = time.perf_counter() - run['start']
+    seconds = run.get('end', time.perf_counter()) - run['start']
     if run['output']:
         run['output'].seek(0)
         print('=== %s (its output, kept until it ended)' % run['name'],
@@ -156,6 +156,12 @@ def main():
     started = [start_backend(name, uri,
             tempfile.TemporaryFile() if i else None)
         for i, (name, uri) in enumerate(runs)]
+    # each one's time ends when it does
+    while any('end' not in r for r in started):
+        for run in started:
+            if 'end' not in run and run['process'].poll() is not None:
+                run['end'] = time.perf_counter()
+        time.sleep(0.5)
     for run in started:
         for i, n in enumerate(finish_backend(run)):
             totals[i] += n
