@@ -290,8 +290,10 @@ class GroupRatingMixin:
         bill_ids = self._bill_ids()
         fee = self.line_table
         tariffs = self._tariff_lines()
+        # the batch's lines' memberships, through the index on the line
         of_members = fee.join(member,
             condition=(member.subscriber == fee.subscriber)
+            & self._in_lines(member.subscriber)
             & Member.active_in(member, self.start, self.end)
             ).join(tariffs, condition=(tariffs.group == member.group)
                 & (tariffs.product == fee.product)
@@ -321,6 +323,7 @@ class GroupRatingMixin:
         line = self.line_table
         totals = line.join(member,
             condition=(member.subscriber == line.subscriber)
+            & self._in_lines(member.subscriber)
             & (member.paid_by_group == Literal(True))
             & Member.active_in(member, self.start, self.end)
             ).join(party, condition=(party.id == member.group)
