@@ -1638,18 +1638,12 @@ def walk_group(walk):
         show=x2many(page))
     # the demo's tariff of this group was approved by the director and the
     # province; its won project's contract has dispatched its order
-    page = notebook_page(driver, '商机')
-    wait_for(driver, lambda d: list_rows(d, page), 30, 'the opportunities')
-    walk.look('6-opportunities', show=x2many(page))
-    page = notebook_page(driver, '资费')
-    wait_for(driver, lambda d: list_rows(d, page), 30, 'the tariffs')
-    walk.look('7-tariffs', show=x2many(page))
-    page = notebook_page(driver, '合同与订单')
-    wait_for(driver, lambda d: list_rows(d, page), 30, 'the contracts')
-    walk.look('8-contracts', show=x2many(page))
-    page = notebook_page(driver, '走访与关怀')
-    wait_for(driver, lambda d: list_rows(d, page), 30, 'the visits')
-    walk.look('9-visits', show=x2many(page))
+    for step, tab in [('6-opportunities', '商机'), ('7-tariffs', '资费'),
+            ('8-contracts', '合同与订单'), ('9-visits', '走访与关怀')]:
+        page = notebook_page(driver, tab)
+        wait_for(driver, lambda d: list_rows(d, page), 30,
+            'the rows of the tab %s' % tab)
+        walk.look(step, show=x2many(page))
     notebook_page(driver, '收入与价值')
     walk.look('10-revenue')
 
