@@ -19,7 +19,7 @@ import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODULES = ['crm_telecom', 'crm_provisioning', 'crm_billing', 'crm_dunning',
-    'crm_service', 'crm_group_customer']
+    'crm_service', 'crm_group_customer', 'crm_channel']
 SUITE_TESTS = ['tests.suite']
 
 
