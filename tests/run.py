@@ -3,8 +3,8 @@ the suite-level tests, ruff, then the browser test.
 
     python -m tests.run [--backend sqlite|postgresql|all] [--no-browser]
 
-Each backend runs in its own process (trytond picks its backend at import
-time), both at once. Activated databases are cached in .cache/ (DB_CACHE) between test
+Each backend runs in its own processes (trytond picks its backend at import
+time), all at once: PostgreSQL's modules in two (PG_SHARDS), SQLite's in one. Activated databases are cached in .cache/ (DB_CACHE) between test
 classes and between runs. Ends with one line 'N passed, N failed'.
 """
 import argparse
@@ -23,13 +23,23 @@ MODULES = ['crm_telecom', 'crm_provisioning', 'crm_billing', 'crm_dunning',
 SUITE_TESTS = ['tests.suite']
 
 
+# PostgreSQL's run is the longest: its modules go in two processes, which
+# share the machine with SQLite's (the suite-level tests go in the first)
+PG_SHARDS = [
+    ['crm_telecom', 'crm_provisioning', 'crm_billing', 'crm_dunning'],
+    ['crm_service', 'crm_group_customer', 'crm_channel'],
+    ]
+
+
 def discover():
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
-    for module in MODULES:
+    modules = os.environ.get('TEST_MODULES')
+    modules = modules.split(',') if modules else MODULES
+    for module in modules:
         suite.addTests(loader.discover(
                 os.path.join(ROOT, module, 'tests'), top_level_dir=ROOT))
-    for name in SUITE_TESTS:
+    for name in SUITE_TESTS if os.environ.get('TEST_SUITE', '1') == '1' else []:
         if os.path.isdir(os.path.join(ROOT, *name.split('.'))):
             suite.addTests(loader.discover(
                     os.path.join(ROOT, *name.split('.')), top_level_dir=ROOT))
@@ -67,15 +77,24 @@ def sources_hash():
     return digest.hexdigest()[:12]
 
 
-def start_backend(name, uri, output=None):
-    """Start the child process running every test on one backend; its
-    output goes to output (a file) when given, else to ours"""
+def start_backend(name, uri, output=None, modules=None, suite=True):
+    """Start the child process running the tests of modules (all by
+    default) on one backend; its output goes to output (a file) when
+    given, else to ours"""
     env = dict(os.environ)
     env['TRYTOND_DATABASE_URI'] = uri
+    key = name.replace(' ', '').replace('/', 'of')
     env['DB_CACHE'] = os.path.join(
-        ROOT, '.cache', 'db-%s-%s' % (name, sources_hash()))
+        ROOT, '.cache', 'db-%s-%s' % (key, sources_hash()))
     env.setdefault('DB_CACHE_JOBS', '2')
     env.pop('DB_NAME', None)
+    if uri.startswith('postgresql'):
+        # processes side by side on one server need their own databases
+        env['DB_NAME'] = 'test_%d_%s' % (time.time(), key)
+    env.pop('TEST_MODULES', None)
+    if modules:
+        env['TEST_MODULES'] = ','.join(modules)
+    env['TEST_SUITE'] = '1' if suite else '0'
     os.makedirs(env['DB_CACHE'], exist_ok=True)
     with tempfile.NamedTemporaryFile(suffix='.json', delete=False) as tmp:
         result_file = tmp.name
@@ -147,15 +166,17 @@ def main():
     totals = list(run_lint())
     runs = []
     if args.backend in ('all', 'postgresql'):
-        runs.append(('postgresql', args.pg_uri))
+        for i, modules in enumerate(PG_SHARDS):
+            runs.append(('postgresql %d/%d' % (i + 1, len(PG_SHARDS)),
+                    args.pg_uri, modules, i == 0))
     if args.backend in ('all', 'sqlite'):
-        runs.append(('sqlite', 'sqlite://'))
+        runs.append(('sqlite', 'sqlite://', None, True))
     # the backends side by side: PostgreSQL's tests wait on the server
     # much of the time, which SQLite's fill; the later one's output is
     # kept until it ends, to be read whole
     started = [start_backend(name, uri,
-            tempfile.TemporaryFile() if i else None)
-        for i, (name, uri) in enumerate(runs)]
+            tempfile.TemporaryFile() if i else None, modules, suite)
+        for i, (name, uri, modules, suite) in enumerate(runs)]
     # each one's time ends when it does
     while any('end' not in r for r in started):
         for run in started:
