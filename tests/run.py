@@ -4,7 +4,8 @@ the suite-level tests, ruff, then the browser test.
     python -m tests.run [--backend sqlite|postgresql|all] [--no-browser]
 
 Each backend runs in its own processes (trytond picks its backend at import
-time), all at once: PostgreSQL's modules in two (PG_SHARDS), SQLite's in one. Activated databases are cached in .cache/ (DB_CACHE) between test
+time), all at once: PostgreSQL's modules in two (PG_SHARDS), SQLite's in
+one. Activated databases are cached in .cache/ (DB_CACHE) between test
 classes and between runs. Ends with one line 'N passed, N failed'.
 """
 import argparse
