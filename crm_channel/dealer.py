@@ -39,6 +39,8 @@ class Agent(Workflow, metaclass=PoolMeta):
         domain=[('kind', '=', 'outlet')])
     star_rating = fields.Selection(STAR_RATINGS, "Star Rating", sort=False,
         help="Set from the monthly scorecard by the star rating rules.")
+    lines = fields.One2Many('telecom.subscriber', 'dealer', "Lines Sold",
+        readonly=True)
     users = fields.One2Many('res.user', 'dealer', "Users",
         help="The users who act for the dealer: they see only its outlets, "
         "sales, customers and commissions.")
