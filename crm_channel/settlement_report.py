@@ -7,7 +7,7 @@ from trytond.transaction import Transaction
 
 from crm_telecom.excel import Column, XlsxReport
 
-READ = ['kind', 'kind_string', 'subscriber.rec_name', 'subscriber.plan',
+READ = ['kind', 'subscriber.rec_name', 'subscriber.plan',
     'subscriber.activation_date', 'date', 'base_amount', 'amount',
     'reason', 'instalment', 'rule.rate']
 
@@ -80,6 +80,7 @@ class SettlementXlsx(XlsxReport):
                     [('settlement', '=', settlement.id)],
                     order=[('kind', 'ASC'), ('subscriber', 'ASC'),
                         ('id', 'ASC')])]
+        kinds = dict(Commission.fields_get(['kind'])['kind']['selection'])
         plans = {}
         for sub_ids in grouped_slice(ids, 1000):
             with Transaction().set_context(_check_access=True):
@@ -90,6 +91,7 @@ class SettlementXlsx(XlsxReport):
                 for t in Template.browse([p for p in missing if p]))
             for row in rows:
                 line = row.get('subscriber.') or {}
+                row['kind_string'] = kinds.get(row['kind'], row['kind'])
                 row['number'] = line.get('rec_name')
                 row['plan'] = plans.get(line.get('plan'))
                 row['activation_date'] = line.get('activation_date')
