@@ -41,6 +41,14 @@ class _SQLiteDate(Function):
     _function = 'DATE'
 
 
+def typed(value, type_):
+    """A parameter of a known type: PostgreSQL cannot guess the type of
+    parameters in the columns of an INSERT ... SELECT"""
+    if backend.name == 'postgresql':
+        return Literal(value).cast(type_)
+    return Literal(value)
+
+
 def event_day(column):
     "The day of a timestamp column, as SQL"
     if backend.name == 'sqlite':
@@ -221,8 +229,8 @@ class Period(Workflow, ModelSQL, ModelView):
                 self._vas_bonus_query(),
                 ]:
             values.update({
-                    'period': Literal(self.id),
-                    'create_uid': Literal(Transaction().user),
+                    'period': typed(self.id, 'INTEGER'),
+                    'create_uid': typed(Transaction().user, 'INTEGER'),
                     'create_date': CurrentTimestamp(),
                     })
             cursor.execute(*commission.insert(
@@ -295,7 +303,7 @@ class Period(Workflow, ModelSQL, ModelView):
         return {
             'agent': agent.id,
             'product': plan.commission_product,
-            'kind': Literal(kind),
+            'kind': typed(kind, 'VARCHAR'),
             'subscriber': subscriber.id,
             'origin': self._origin(subscriber),
             'rule': rule.id,
@@ -303,7 +311,8 @@ class Period(Workflow, ModelSQL, ModelView):
             }
 
     def _origin(self, subscriber):
-        return Concat('telecom.subscriber,', subscriber.id.cast(
+        return Concat(typed('telecom.subscriber,', 'VARCHAR'),
+            subscriber.id.cast(
                 'VARCHAR' if backend.name == 'postgresql' else 'TEXT'))
 
     def _not_paid(self, kind, **same):
@@ -361,10 +370,13 @@ class Period(Workflow, ModelSQL, ModelView):
         from_, where, subscriber, agent, plan = self._dealer_lines()
         from_ = from_.join(rule, condition=rule.id == self._rule_of(
                 plan, 'instalment', subscriber.plan))
-        number = (Literal(self.end_date.year * 12 + self.end_date.month)
+        number = (typed(self.end_date.year * 12 + self.end_date.month,
+                'INTEGER')
             - month_index(subscriber.activation_date) + 1)
+        if backend.name == 'postgresql':
+            number = number.cast('INTEGER')
         return self._commission_values(agent, plan, subscriber, rule,
-            amount=rule.amount, date=Literal(self.end_date),
+            amount=rule.amount, date=typed(self.end_date, 'DATE'),
             kind='instalment', instalment=number), from_, dict(
             where=where
             # paid only while the line is active
@@ -408,7 +420,7 @@ class Period(Workflow, ModelSQL, ModelView):
         from_, where, subscriber, agent, plan = self._dealer_lines()
         rule = Rule.__table__()
         cursor.execute(*from_.select(agent.id, subscriber.plan,
-                Count(Literal('*')),
+                Count(subscriber.id),
                 where=where
                 & (subscriber.activation_date >= self.start_date)
                 & (subscriber.activation_date <= self.end_date)
