@@ -111,10 +111,10 @@ class Settlement(Workflow, ModelSQL, ModelView):
                     'invisible': Eval('state') != 'draft',
                     'depends': ['state'],
                     },
+                # a held settlement says why it is not paid when clicked
                 'pay': {
                     'invisible': Eval('state') != 'confirmed',
-                    'readonly': Eval('held', False),
-                    'depends': ['state', 'held'],
+                    'depends': ['state'],
                     },
                 })
 
