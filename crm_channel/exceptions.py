@@ -12,3 +12,11 @@ class ChannelValidationError(ValidationError):
 
 class StockError(UserError):
     pass
+
+
+class CommissionError(UserError):
+    pass
+
+
+class CommissionValidationError(ValidationError):
+    pass

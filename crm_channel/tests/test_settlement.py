@@ -1,0 +1,187 @@
+"Settlement periods, dealer settlements, the hold and the statement"
+import datetime as dt
+import unittest
+from decimal import Decimal as D
+
+from trytond.exceptions import UserError
+from trytond.model.exceptions import ValidationError
+from trytond.pool import Pool
+from trytond.tests.test_tryton import (
+    activate_module,
+    drop_db,
+    with_transaction,
+)
+
+from crm_channel.tests.commission_tools import (
+    change,
+    create_period,
+    create_plan,
+    month,
+    set_activation,
+)
+from crm_channel.tests.tools import (
+    allocate,
+    as_user,
+    create_dealer,
+    create_dealer_user,
+    sell,
+)
+from crm_telecom.tests.tools import setup_reference, xlsx_report
+
+
+def today():
+    return Pool().get('ir.date').today()
+
+
+class SettlementTestCase(unittest.TestCase):
+    "Settlement periods and the monthly dealer settlement"
+
+    @classmethod
+    def setUpClass(cls):
+        activate_module('crm_channel')
+
+    @classmethod
+    def tearDownClass(cls):
+        drop_db()
+
+    def dealer_lines(self, count, code='GD-DL-0001', first=1):
+        setup_reference()
+        dealer = create_dealer(name="广州迅达通讯%s" % code, code=code)
+        outlet, = dealer.outlets
+        numbers = allocate(outlet, *('1390000%04d' % i
+                for i in range(first, first + count)))
+        lines = [sell(outlet, n, sequence=first + i)
+            for i, n in enumerate(numbers)]
+        create_plan(dealer, [{'kind': 'one_off', 'amount': '30'}],
+            clawback_days=30, name="酬金 %s" % code)
+        return dealer, lines
+
+    @with_transaction()
+    def test_period_boundaries(self):
+        "Activations on a period's last day and the next's first land once"
+        Period = Pool().get('telecom.commission.period')
+        dealer, lines = self.dealer_lines(2)
+        first, last = month(today(), -2)
+        following = month(today(), -1)
+        set_activation(lines[0], last)
+        set_activation(lines[1], following[0])
+        periods = [create_period(first, last), create_period(*following)]
+        Period.compute(periods)
+        self.assertEqual(
+            [[c.subscriber for c in Period(p.id).commissions]
+                for p in periods],
+            [[lines[0]], [lines[1]]])
+
+    @with_transaction()
+    def test_periods_overlap_or_gap(self):
+        "Overlapping periods and gaps between periods are refused"
+        first, last = month(today())
+        create_period(first, last)
+        following = create_period(last + dt.timedelta(days=1),
+            last + dt.timedelta(days=30), name="next")
+        gap = following.end_date + dt.timedelta(days=2)
+        with self.assertRaises(ValidationError) as cm:
+            create_period(gap, gap + dt.timedelta(days=30), name="gap")
+        self.assertIn(str(gap - dt.timedelta(days=1)), cm.exception.message)
+        with self.assertRaises(ValidationError) as cm:
+            create_period(last, last, name="overlap")
+        self.assertIn(first.strftime('%Y-%m'), cm.exception.message)
+
+    @with_transaction()
+    def test_settlement_states(self):
+        "Preview, confirm (frozen), pay; no recompute once confirmed"
+        pool = Pool()
+        Period = pool.get('telecom.commission.period')
+        Settlement = pool.get('telecom.commission.settlement')
+        Commission = pool.get('commission')
+        dealer, lines = self.dealer_lines(2)
+        period = create_period(*month(today()))
+        Period.compute([period])
+        settlement, = Settlement.search([('period', '=', period.id)])
+        self.assertEqual((settlement.state, settlement.total,
+                settlement.activation_amount, settlement.line_count),
+            ('draft', D(60), D(60), 2))
+        self.assertEqual(len(settlement.lines), 2)
+        Settlement.confirm([settlement])
+        with self.assertRaises(UserError):
+            Commission.write(list(settlement.lines), {'amount': D(1)})
+        with self.assertRaises(UserError) as cm:
+            Period.compute([period])
+        self.assertIn(dealer.rec_name, cm.exception.message)
+        Settlement.pay([settlement])
+        settlement = Settlement(settlement.id)
+        self.assertEqual(settlement.state, 'paid')
+        self.assertIsNotNone(settlement.paid_at)
+        # without a chart of accounts, settled without an invoice
+        self.assertEqual(settlement.invoices, ())
+        Period.close([period])
+        self.assertEqual(Period(period.id).state, 'closed')
+
+    @with_transaction()
+    def test_risk_flag_holds_payment(self):
+        "A dealer with an open risk flag is not paid until it is cleared"
+        pool = Pool()
+        Period = pool.get('telecom.commission.period')
+        Settlement = pool.get('telecom.commission.settlement')
+        Flag = pool.get('telecom.dealer.risk_flag')
+        dealer, lines = self.dealer_lines(1)
+        flag, = Flag.create([{'dealer': dealer.id, 'kind': 'spike',
+                    'date': today()}])
+        period = create_period(*month(today()))
+        Period.compute([period])
+        settlement, = Settlement.search([('held', '=', True)])
+        Settlement.confirm([settlement])
+        with self.assertRaises(UserError) as cm:
+            Settlement.pay([settlement])
+        self.assertIn(dealer.rec_name, cm.exception.message)
+        self.assertEqual(Settlement(settlement.id).state, 'confirmed')
+        Flag.clear([flag])
+        Settlement.pay([settlement])
+        self.assertEqual(Settlement(settlement.id).state, 'paid')
+
+    @with_transaction()
+    def test_statement_rows(self):
+        "The Excel statement lists every commission, then the total"
+        pool = Pool()
+        Period = pool.get('telecom.commission.period')
+        Settlement = pool.get('telecom.commission.settlement')
+        dealer, lines = self.dealer_lines(2)
+        set_activation(lines[1], today() - dt.timedelta(days=20))
+        before = create_period(today() - dt.timedelta(days=60),
+            today() - dt.timedelta(days=1), name="before")
+        current = create_period(today(), today() + dt.timedelta(days=30),
+            name="current")
+        Period.compute([before])
+        change(lines[1], 'terminate')
+        Period.compute([current])
+        settlement, = Settlement.search([('period', '=', current.id)])
+        self.assertEqual(settlement.total, D(0))
+        sheet, rows = xlsx_report('telecom.commission.settlement.xlsx',
+            [settlement.id])
+        header = rows[2]
+        self.assertEqual(header[:2], ("Kind", "Line"))
+        body = [(r[0], r[1], r[8], r[9]) for r in rows[3:]]
+        self.assertEqual(body, [
+                ("Activation", lines[0].rec_name, 30, None),
+                ("Clawback", lines[1].rec_name, -30,
+                    "Terminated on day 20 after activation"),
+                ("Total", None, 0, None),
+                ])
+        self.assertIn(dealer.rec_name, rows[0][0])
+
+    @with_transaction()
+    def test_dealer_sees_own_settlements(self):
+        "A dealer's user reads only its own settlements"
+        pool = Pool()
+        Period = pool.get('telecom.commission.period')
+        Settlement = pool.get('telecom.commission.settlement')
+        dealer, _ = self.dealer_lines(1)
+        other, _ = self.dealer_lines(1, code='GD-DL-0002', first=11)
+        Period.compute([create_period(*month(today()))])
+        self.assertEqual(Settlement.search_count([]), 2)
+        user = create_dealer_user('xunda', dealer)
+        with as_user(user):
+            settlements = Settlement.search([])
+            self.assertEqual([s.dealer.id for s in settlements], [dealer.id])
+            with self.assertRaises(UserError):
+                Settlement.write(settlements, {'total': D(1)})
