@@ -7,6 +7,7 @@ DEALER_MODELS = {
     'telecom.channel', 'telecom.order', 'telecom.subscriber', 'party.party',
     'telecom.number', 'telecom.number.allocation', 'commission.agent',
     'commission', 'telecom.payment', 'telecom.account',
+    'telecom.dealer.scorecard',
     }
 
 
