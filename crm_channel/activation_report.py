@@ -87,7 +87,6 @@ class Activation(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.__access__.add('dealer')
         cls._order = [('month', 'DESC'), ('channel', 'ASC'), ('id', 'ASC')]
 
     @classmethod
