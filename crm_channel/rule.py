@@ -8,6 +8,7 @@ DEALER_MODELS = {
     'telecom.number', 'telecom.number.allocation', 'commission.agent',
     'commission', 'telecom.payment', 'telecom.account',
     'telecom.commission.settlement',
+    'telecom.dealer.scorecard',
     }
 
 
