@@ -130,6 +130,12 @@ class DealerRulesTestCase(unittest.TestCase):
             self.assertEqual(
                 {a.outlet for a in Allocation.search([])},
                 {ours['telecom.channel']})
+            # the forms of its dealer and outlets show their relations
+            Agent = pool.get('commission.agent')
+            row, = Agent.read([ours['commission.agent'].id],
+                ['party.rec_name', 'company.rec_name'])
+            self.assertEqual(row['party.']['rec_name'],
+                "广州迅达通讯器材有限公司")
             # the other dealer's number cannot be looked up by its number
             Number = pool.get('telecom.number')
             self.assertEqual(Number.search(
