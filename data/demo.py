@@ -236,7 +236,10 @@ def use_simulator(orders=None):
     if orders:
         # requests the worker sends once the server runs, and one an
         # operator failed by hand (its request is then not sent)
-        Order.submit(orders['provisioning'] + [orders['failed']])
+        # (a line the dunning suspended since for arrears takes no change
+        # of plan: its order stays a draft)
+        Order.submit([o for o in orders['provisioning']
+                if o.subscriber.state == 'active'] + [orders['failed']])
         Order.fail([orders['failed']], reason="网络侧开户超时")
 
 
@@ -396,6 +399,10 @@ def load(subscribers=400, seed=2026):
             if 'crm_group_customer' in _activated():
                 from .group_demo import create_group_customers
                 counts.update(create_group_customers(companies, rng))
+            # channels, dealers and their outlets' lines, billed too
+            if 'crm_channel' in _activated():
+                from .channel_demo import create_channel_demo
+                counts.update(create_channel_demo(companies))
             create_billing(rng)
             if 'crm_group_customer' in _activated():
                 from .group_demo import set_value_levels

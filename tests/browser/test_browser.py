@@ -86,6 +86,13 @@ Prepared, not enabled (TODO in their docstrings; run them by naming them):
               is suspended for arrears, posted; the line back to 正常 with
               its services (through the simulator). Only the restoration
               text of the payment form is missing today.
+  channel     channel manager: the channels list, a business hall's form,
+              the dealers list, the first dealer's form and each of its
+              pages, the outlets' number stock; then the user dealer: its
+              channels, dealers and number stock hold only its own
+              outlets, dealer and numbers. English is noted, not failed,
+              until crm_channel has its zh_CN translations
+              (Walk.english_noted in walk_channel).
 
 Environment:
   BROWSER_WALKS     walks to run, e.g. "callcentre,admin" (default: enabled)
@@ -722,6 +729,9 @@ class Walk:
         self.problems = {}
         self.notes = {}
         self.steps = 0
+        # a walk of screens whose translations are not written yet: the
+        # English seen (and the Chinese headings it hides) are noted only
+        self.english_noted = False
 
     def start(self):
         driver = self.driver
@@ -804,7 +814,8 @@ class Walk:
                 continue
             seen.add((kind, text))
             message = 'English %s "%s"' % (kind, text[:80])
-            if (shown or strict) and not notes_only:
+            if (shown or strict) and not notes_only \
+                    and not self.english_noted:
                 self.problem(label, message)
             else:
                 self.note(label, message + ('' if shown else ' (not on screen)'))
@@ -816,9 +827,9 @@ class Walk:
             key_columns = [c['heading'] for c in columns if not c.get('hidden')]
         for heading in key_columns:
             if heading not in headings:
-                self.problem(label, 'key column %s not in the list (its '
-                    'columns: %s)' % (heading, ', '.join(
-                            c['heading'] for c in columns)))
+                (self.note if self.english_noted else self.problem)(label,
+                    'key column %s not in the list (its columns: %s)' % (
+                        heading, ', '.join(c['heading'] for c in columns)))
         for column in columns:
             if not column['issues'] or (column.get('hidden')
                     and column['heading'] not in key_columns):
@@ -827,7 +838,10 @@ class Walk:
             message = 'column %s%s: %s' % (column['heading'],
                 ' of %s' % column['list'] if column['list'] else '',
                 '; '.join(column['issues']))
-            if column['heading'] in key_columns:
+            if column['heading'] in key_columns and not (
+                    self.english_noted and english_words(column['heading'])):
+                # (an untranslated column is judged once translated: its
+                # Chinese heading and values are of another width)
                 self.problem(label, 'key ' + message)
             else:
                 self.note(label, message)
@@ -1647,6 +1661,123 @@ def walk_group(walk):
     notebook_page(driver, '收入与价值')
     walk.look('10-revenue')
 
+
+def walk_channel(walk):
+    """Channel manager, then a dealer: 渠道 (the channels list) with its
+    columns whole, the form of a business hall, 代理商 (the dealers list)
+    and the form of the first dealer with each of its pages (合同, 网点,
+    用户, 风险), 网点号码库存 (the numbers the outlets hold); then the demo
+    user `dealer` logs in: its channels list, dealers list and number
+    stock show its own dealer's outlets and numbers only. The Chinese
+    translations of crm_channel are the lead's to write: English on these
+    screens is noted, not failed (english_noted)."""
+    driver, db_file = walk.driver, walk.db_file
+    walk.english_noted = True
+    hall = sqlite_one(db_file, "SELECT id, code FROM telecom_channel "
+        "WHERE kind = 'business_hall' ORDER BY code LIMIT 1")
+    dealer = sqlite_one(db_file, "SELECT a.id, a.dealer_code FROM "
+        "commission_agent AS a JOIN res_user AS u ON u.dealer = a.id "
+        "WHERE u.login = 'dealer'")
+    assert hall and dealer, 'the demo has no business hall or no dealer ' \
+        'of the user dealer'
+    outlets = {code for code, in sqlite3.connect(db_file).execute(
+            'SELECT code FROM telecom_channel WHERE dealer = ?',
+            (dealer[0],))}
+    others = {code for code, in sqlite3.connect(db_file).execute(
+            "SELECT code FROM telecom_channel WHERE dealer != ? "
+            "AND kind = 'outlet'", (dealer[0],))}
+    assert outlets and others, 'the demo has no outlets of two dealers'
+    log('  hall %s, dealer %s with outlets %s' % (
+            hall[1], dealer[1], ', '.join(sorted(outlets))))
+
+    def pages(step):
+        "Each page of the form's notebook, in turn"
+        titles = [a.text.strip() for a in active_tab(driver).find_elements(
+                'css selector', '.form-notebook .nav-tabs a')
+            if a.is_displayed() and a.text.strip()]
+        for n, title in enumerate(titles):
+            notebook_page(driver, title)
+            walk.look('%s-%d' % (step, n + 1))
+
+    walk.open_menu('crm_channel', 'menu_channel_form')
+    rows = wait_for(driver, lambda d: list_rows(d), 30, 'the channels list')
+    walk.look('1-channels', ALL_COLUMNS)
+    walk.open_row(rows, hall[1], 'the channels list')
+    wait_for(driver, lambda d: field_input(active_tab(d), 'code')
+        .get_attribute('value') == hall[1], 30,
+        'the form of the channel %s' % hall[1])
+    wait_idle(driver)
+    walk.look('2-channel')
+
+    walk.open_menu('crm_channel', 'menu_dealer_form')
+    rows = wait_for(driver, lambda d: list_rows(d), 30, 'the dealers list')
+    walk.look('3-dealers', ALL_COLUMNS)
+    walk.open_row(rows, dealer[1], 'the dealers list')
+    wait_for(driver, lambda d: field_input(active_tab(d), 'dealer_code')
+        .get_attribute('value') == dealer[1], 30,
+        'the form of the dealer %s' % dealer[1])
+    wait_idle(driver)
+    walk.look('4-dealer')
+    pages('4-dealer')
+
+    walk.open_menu('crm_channel', 'menu_stock_form')
+    wait_for(driver, lambda d: list_rows(d), 30, 'the outlets\' number stock')
+    walk.look('5-stock', ALL_COLUMNS)
+
+    # the dealer's user: its own outlets and numbers, nothing of others
+    walk.login = 'dealer'
+    walk.start()
+    stock = {number for number, in sqlite3.connect(db_file).execute(
+            'SELECT n.number FROM telecom_number AS n '
+            'JOIN telecom_channel AS c ON c.id = n.outlet '
+            "WHERE c.dealer = ? AND n.state IN ('available', 'reserved')",
+            (dealer[0],))}
+
+    def only(expected, what):
+        def check(walk, width):
+            shown = {cell.text.strip() for row in list_rows(driver)
+                for cell in row.find_elements('css selector', 'td')
+                if cell.text.strip()}
+            assert shown & expected, 'the dealer sees none of its %s' % what
+            foreign = [c for c in shown if c in others]
+            assert not foreign, 'the dealer sees the %s %s of another ' \
+                'dealer' % (what, ', '.join(foreign))
+        return check
+
+    walk.open_menu('crm_channel', 'menu_channel_form')
+    wait_for(driver, lambda d: list_rows(d), 30, 'the dealer\'s channels')
+
+    codes = {code for code, in sqlite3.connect(db_file).execute(
+            'SELECT code FROM telecom_channel')}
+
+    def own_outlets(walk, width):
+        only(outlets, 'outlets')(walk, width)
+        shown = {cell.text.strip() for row in list_rows(driver)
+            for cell in row.find_elements('css selector', 'td')} & codes
+        assert shown <= outlets, 'the dealer sees the channels %s' % (
+            ', '.join(sorted(shown - outlets)))
+    walk.look('6-dealer-channels', ALL_COLUMNS, check=own_outlets)
+
+    walk.open_menu('crm_channel', 'menu_dealer_form')
+    wait_for(driver, lambda d: list_rows(d), 30, 'the dealer\'s dealers')
+
+    def own_dealer(walk, width):
+        rows = list_rows(driver)
+        assert len(rows) == 1 and dealer[1] in rows[0].text, (
+            'the dealer sees the dealers %s' % '; '.join(
+                r.text.replace('\n', ' ') for r in rows))
+    walk.look('7-dealer-dealers', ALL_COLUMNS, check=own_dealer)
+
+    walk.open_menu('crm_channel', 'menu_stock_form')
+    wait_for(driver, lambda d: list_rows(d), 30, 'the dealer\'s stock')
+
+    def own_stock(walk, width):
+        shown = {row.text.split()[0] for row in list_rows(driver)}
+        assert shown, 'the dealer sees no number in stock'
+        assert shown <= stock, 'the dealer sees the numbers %s of ' \
+            'other outlets' % ', '.join(sorted(shown - stock))
+    walk.look('8-dealer-stock', ALL_COLUMNS, check=own_stock)
+
 WALKS = {
     'callcentre': ('callcentre', walk_callcentre),
     'admin': ('telecom_admin', walk_admin),
@@ -1656,6 +1787,7 @@ WALKS = {
     'service': ('callcentre', walk_service),
     'service_board': ('supervisor', walk_service_board),
     'group': ('manager', walk_group),
+    'channel': ('channel', walk_channel),
     }
 ENABLED_WALKS = ['callcentre', 'admin', 'lines', 'activation', 'payment',
     'service', 'service_board', 'group']
