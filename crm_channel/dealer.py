@@ -2,7 +2,7 @@
 from trytond.model import ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval
+from trytond.pyson import Bool, Eval, If
 
 STAR_RATINGS = [
     (None, ""),
@@ -25,10 +25,9 @@ class Agent(Workflow, metaclass=PoolMeta):
     contract_number = fields.Char("Contract Number")
     contract_start = fields.Date("Contract From")
     contract_end = fields.Date("Contract Until",
-        domain=['OR',
-            ('contract_end', '=', None),
-            ('contract_end', '>=', Eval('contract_start', None)),
-            ])
+        domain=[If(Bool(Eval('contract_start')) & Bool(Eval('contract_end')),
+                ('contract_end', '>=', Eval('contract_start')),
+                ())])
     deposit = Monetary("Deposit", currency='currency', digits='currency',
         domain=['OR', ('deposit', '=', None), ('deposit', '>=', 0)],
         help="The guarantee deposit the dealer paid.")
