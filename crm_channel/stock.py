@@ -188,3 +188,17 @@ class ReturnToPool(Wizard):
         Number = Pool().get('telecom.number')
         Number.return_to_pool([n for n in self.records if n.outlet])
         return 'end'
+
+
+class OrderEntryNumber(metaclass=PoolMeta):
+    __name__ = 'telecom.order.entry.number'
+
+    def number_domain(self):
+        # the pool's numbers, and those of the user's own outlet: a number
+        # allocated to an outlet is activated only there
+        from .order import default_channel
+        return super().number_domain() + [
+            ['OR',
+                ('outlet', '=', None),
+                ('outlet', '=', default_channel() or -1),
+                ]]

@@ -142,3 +142,17 @@ class ChannelTestCase(unittest.TestCase):
         self.assertEqual(dealer.dealer_state, 'terminated')
         self.assertFalse(dealer.active)
         self.assertEqual({o.state for o in dealer.outlets}, {'closed'})
+
+    @with_transaction()
+    def test_entry_offers_pool_numbers(self):
+        "The activation entry offers the pool's numbers, not an outlet's"
+        pool = Pool()
+        Entry = pool.get('telecom.order.entry.number')
+        Number = pool.get('telecom.number')
+        setup_reference()
+        dealer = create_dealer()
+        allocated, = allocate(dealer.outlets[0], '13900000051')
+        free, = create_numbers('13900000052')
+        entry = Entry(company=setup_company(), pattern='1390000005',
+            match='prefix', grade=None)
+        self.assertEqual(Number.search(entry.number_domain()), [free])
