@@ -1211,8 +1211,10 @@ def walk_activation(walk):
         known_ids = {r[0] for r in connection.execute(
                 "SELECT code FROM party_identifier WHERE type = 'cn_ric'")}
         available = [r[0] for r in connection.execute(
+                # the pool's, not an outlet's stock (crm_channel)
                 "SELECT number FROM telecom_number WHERE state = 'available' "
-                "AND grade = 'ordinary' AND company = ? ORDER BY number",
+                "AND grade = 'ordinary' AND company = ? AND outlet IS NULL "
+                "ORDER BY number",
                 (company,))]
         iccids = {r[0] for r in connection.execute(
                 'SELECT iccid FROM telecom_subscriber UNION '
