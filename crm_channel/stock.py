@@ -10,6 +10,7 @@ from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import StockError
+from .order import default_channel
 
 # the states in which a number is still the outlet's stock
 STOCK_STATES = ['available', 'reserved']
@@ -196,7 +197,6 @@ class OrderEntryNumber(metaclass=PoolMeta):
     def number_domain(self):
         # the pool's numbers, and those of the user's own outlet: a number
         # allocated to an outlet is activated only there
-        from .order import default_channel
         return super().number_domain() + [
             ['OR',
                 ('outlet', '=', None),
