@@ -14,6 +14,9 @@
 #   bench/run.sh group_billing          # bill run: 10,000 groups of 10
 #                                       # members paid by their group
 #   bench/run.sh group_billing --groups 200 --usage 60000   # quick check
+#   bench/run.sh commission             # dealers' monthly commission run:
+#                                       # 100,000 activations and their bills
+#   bench/run.sh commission --activations 5000   # quick check
 # Other options: bench/run.sh --help, bench/run.sh billing --help,
 # bench/run.sh service --help
 set -euo pipefail
@@ -25,6 +28,7 @@ case "${1:-}" in
     service) script=bench_service.py; shift ;;
     group_import) script=bench_group_import.py; shift ;;
     group_billing) script=bench_group_billing.py; shift ;;
+    commission) script=bench_commission.py; shift ;;
     subscriber) shift ;;
 esac
 TRYTOND_DATABASE_URI=$(bin/pg-up)

@@ -12,7 +12,11 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from crm_telecom.money import format_money
-from crm_telecom.sql_tools import execute_planned, in_ids
+from crm_telecom.sql_tools import (
+    UncheckedReferences,
+    execute_planned,
+    in_ids,
+)
 from crm_telecom.workflow import BulkWorkflow
 
 from .company import AccountMoneyMixin
@@ -157,15 +161,11 @@ class Bill(AccountMoneyMixin, BulkWorkflow, ModelSQL, ModelView):
         Subscriber.send_sms(messages)
 
 
-class BillLine(ModelSQL, ModelView):
+class BillLine(UncheckedReferences, ModelSQL, ModelView):
     "Bill line: one charge and the reason for it"
     __name__ = 'telecom.bill.line'
-    # references the database does not check row by row: a bill run writes
-    # millions of lines, each taken from rows it joins (so they exist), and
-    # PostgreSQL's check of each reference costs as much as writing the
-    # line (the bill run also writes a bill after its lines, to give it
-    # their sum). Deleting a bill, line, plan, service or adjustment still
-    # follows the ORM's own ondelete rules, as on SQLite.
+    # a bill run writes millions of lines (and then each bill, to give it
+    # their sum)
     _unchecked_references = {'bill', 'subscriber', 'product', 'adjustment'}
 
     bill = fields.Many2One('telecom.bill', "Bill", required=True,
@@ -213,20 +213,6 @@ class BillLine(ModelSQL, ModelView):
                 Index(t, (t.subscriber, Index.Range())),
                 })
         cls._order = [('bill', 'DESC'), ('sequence', 'ASC'), ('id', 'ASC')]
-
-    @classmethod
-    def __table_handler__(cls, module_name=None, history=False):
-        table = super().__table_handler__(module_name, history=history)
-        add_fk = table.add_fk
-
-        def add_checked_fk(columns, reference, *args, **kwargs):
-            if columns in cls._unchecked_references:
-                # the foreign key of an earlier version goes
-                table.drop_fk(columns)
-            else:
-                add_fk(columns, reference, *args, **kwargs)
-        table.add_fk = add_checked_fk
-        return table
 
     @classmethod
     def default_late(cls):

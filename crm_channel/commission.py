@@ -9,6 +9,8 @@ from trytond.i18n import gettext
 from trytond.model import Exclude, Index, fields
 from trytond.pool import PoolMeta
 
+from crm_telecom.sql_tools import UncheckedReferences
+
 from .exceptions import CommissionError
 
 COMMISSION_KINDS = [
@@ -22,8 +24,11 @@ COMMISSION_KINDS = [
     ]
 
 
-class Commission(metaclass=PoolMeta):
+class Commission(UncheckedReferences, metaclass=PoolMeta):
     __name__ = 'commission'
+    # the monthly run writes every commission of a month at once
+    _unchecked_references = {'agent', 'product', 'subscriber', 'rule',
+        'bill', 'service', 'period', 'settlement'}
 
     kind = fields.Selection(COMMISSION_KINDS, "Kind", readonly=True,
         sort=False)
@@ -56,13 +61,15 @@ class Commission(metaclass=PoolMeta):
                     where=t.kind.in_(['activation', 'clawback'])),
                 'crm_channel.msg_commission_once'),
             ]
+        # the period and the settlement are indexed for their One2Many
         cls._sql_indexes.update({
-                Index(t, (t.period, Index.Range())),
-                Index(t, (t.settlement, Index.Range())),
                 Index(t, (t.subscriber, Index.Range()),
                     (t.kind, Index.Equality(cardinality='low'))),
                 Index(t, (t.bill, Index.Range()),
                     where=t.bill != None),  # noqa: E711
+                # a service's bonus is paid once: the run looks it up
+                Index(t, (t.service, Index.Range()),
+                    where=t.service != None),  # noqa: E711
                 })
 
     @classmethod

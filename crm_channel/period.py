@@ -13,9 +13,9 @@ from decimal import Decimal
 
 from sql import Literal, Null
 from sql.aggregate import Count, Sum
-from sql.conditionals import Case, Coalesce
+from sql.conditionals import Coalesce
 from sql.functions import CurrentTimestamp, Extract, Function, Round
-from sql.operators import Concat, Exists
+from sql.operators import Exists
 
 from trytond import backend
 from trytond.i18n import gettext
@@ -26,7 +26,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from crm_telecom.company import default_company
-from crm_telecom.sql_tools import clear_cache, days_between
+from crm_telecom.sql_tools import clear_cache, days_between, id_table
 
 from .exceptions import CommissionError, CommissionValidationError
 
@@ -222,25 +222,38 @@ class Period(Workflow, ModelSQL, ModelView):
                 where=commission.period == self.id))
         cursor.execute(*settlement.delete(
                 where=settlement.period == self.id))
+        # a draft settlement per dealer that may earn, so that each
+        # commission is written with its settlement; those left without
+        # any go after the run
+        settlements = self._open_settlements()
         for values, from_, kwargs in [
                 self._activation_query(),
                 self._revenue_share_query(),
                 self._instalment_query(),
                 self._vas_bonus_query(),
                 ]:
+            from_ = from_.join(settlement, condition=(
+                    settlement.period == self.id)
+                & (settlement.dealer == values['agent']))
             values.update({
                     'period': typed(self.id, 'INTEGER'),
+                    'settlement': settlement.id,
                     'create_uid': typed(Transaction().user, 'INTEGER'),
                     'create_date': CurrentTimestamp(),
                     })
+            if 'group_by' in kwargs:
+                kwargs['group_by'] = kwargs['group_by'] + [settlement.id]
             cursor.execute(*commission.insert(
                     [getattr(commission, n) for n in values],
                     from_.select(*values.values(), **kwargs)))
-        self._insert_rows(self._volume_tier_rows())
-        self._insert_rows(self._clawback_rows())
-        self._create_settlements()
+        self._insert_rows(self._volume_tier_rows(), settlements)
+        self._insert_rows(self._clawback_rows(), settlements)
+        self._drop_empty_settlements()
         clear_cache(Commission)
         clear_cache(Settlement)
+        Settlement.update_total(Settlement.search([
+                    ('period', '=', self.id),
+                    ]))
 
     @staticmethod
     def _columns(commission):
@@ -248,11 +261,12 @@ class Period(Workflow, ModelSQL, ModelView):
             commission.base_amount, commission.date, commission.kind,
             commission.subscriber, commission.rule, commission.bill,
             commission.service, commission.instalment, commission.period,
-            commission.origin, commission.reason, commission.create_uid,
-            commission.create_date]
+            commission.reason, commission.settlement,
+            commission.create_uid, commission.create_date]
 
-    def _insert_rows(self, rows):
-        "Rows (dicts) built in Python, inserted many at a time"
+    def _insert_rows(self, rows, settlements):
+        """Rows (dicts) built in Python, inserted many at a time, each
+        with the settlement of its dealer ({dealer id: settlement id})"""
         pool = Pool()
         commission = pool.get('commission').__table__()
         columns = self._columns(commission)
@@ -265,7 +279,8 @@ class Period(Workflow, ModelSQL, ModelView):
             values = []
             for row in chunk:
                 row = {**row, 'period': self.id, 'create_uid': user,
-                    'create_date': now}
+                    'create_date': now,
+                    'settlement': settlements[row['agent']]}
                 values.append([row.get(n) for n in names])
             if values:
                 cursor.execute(*commission.insert(columns, values))
@@ -286,34 +301,45 @@ class Period(Workflow, ModelSQL, ModelView):
             & (agent.company == self.company.id))
         return from_, where, subscriber, agent, plan
 
-    @staticmethod
-    def _rule_of(plan, kind, product):
-        """The rule of the plan of a kind that applies to a product: the
-        one naming it, else the first one naming none"""
-        rule = Pool().get('telecom.commission.rule').__table__()
-        return rule.select(rule.id,
-            where=(rule.plan == plan.id) & (rule.kind == kind)
-            & ((rule.product == product) | (rule.product == Null)),
-            order_by=[Case((rule.product == Null, 1), else_=0),
-                Coalesce(rule.sequence, 0), rule.id],
-            limit=1)
+    def _join_rule(self, from_, plan, kind, product):
+        """Join the rule of the plan of a kind that applies to a product:
+        the one naming it, else the first one naming none. Which rule that
+        is gets worked out here from the few rules there are, and joined
+        as two small tables: no lookup per line. Returns (from, rule)"""
+        Rule = Pool().get('telecom.commission.rule')
+        rule = Rule.__table__()
+        named, fallback = {}, {}
+        for record in Rule.search([('kind', '=', kind)],
+                order=[('sequence', 'ASC NULLS FIRST'), ('id', 'ASC')]):
+            if record.product:
+                named.setdefault((record.plan.id, record.product.id),
+                    record.id)
+            else:
+                fallback.setdefault(record.plan.id, record.id)
+        # a row matching nothing keeps an empty table's columns
+        named = id_table([(*k, v) for k, v in named.items()]
+            or [(-1, -1, -1)])
+        fallback = id_table(list(fallback.items()) or [(-1, -1)])
+        from_ = (from_
+            .join(named, 'LEFT', condition=(named.column1 == plan.id)
+                & (named.column2 == product))
+            .join(fallback, 'LEFT', condition=fallback.column1 == plan.id)
+            .join(rule, condition=rule.id == Coalesce(
+                    named.column3, fallback.column2)))
+        return from_, rule
 
     def _commission_values(self, agent, plan, subscriber, rule, kind, **values):
-        "The columns of a commission of the kind on a dealer line"
+        """The columns of a commission of the kind on a dealer line (its
+        line is `subscriber`: no origin, whose two indexes would cost a
+        third of writing the row)"""
         return {
             'agent': agent.id,
             'product': plan.commission_product,
             'kind': typed(kind, 'VARCHAR'),
             'subscriber': subscriber.id,
-            'origin': self._origin(subscriber),
             'rule': rule.id,
             **values,
             }
-
-    def _origin(self, subscriber):
-        return Concat(typed('telecom.subscriber,', 'VARCHAR'),
-            subscriber.id.cast(
-                'VARCHAR' if backend.name == 'postgresql' else 'TEXT'))
 
     def _not_paid(self, kind, **same):
         "No commission of the kind of another period for the same things"
@@ -324,10 +350,9 @@ class Period(Workflow, ModelSQL, ModelView):
         return ~Exists(commission.select(Literal(1), where=where))
 
     def _activation_query(self):
-        rule = Pool().get('telecom.commission.rule').__table__()
         from_, where, subscriber, agent, plan = self._dealer_lines()
-        from_ = from_.join(rule, condition=rule.id == self._rule_of(
-                plan, 'one_off', subscriber.plan))
+        from_, rule = self._join_rule(from_, plan, 'one_off',
+            subscriber.plan)
         return self._commission_values(agent, plan, subscriber, rule,
             amount=rule.amount, date=subscriber.activation_date,
             kind='activation'), from_, dict(
@@ -338,13 +363,12 @@ class Period(Workflow, ModelSQL, ModelView):
 
     def _revenue_share_query(self):
         pool = Pool()
-        rule = pool.get('telecom.commission.rule').__table__()
         bill = pool.get('telecom.bill').__table__()
         bill_line = pool.get('telecom.bill.line').__table__()
         from_, where, subscriber, agent, plan = self._dealer_lines()
+        from_, rule = self._join_rule(from_, plan, 'revenue_share',
+            subscriber.plan)
         from_ = (from_
-            .join(rule, condition=rule.id == self._rule_of(
-                    plan, 'revenue_share', subscriber.plan))
             .join(bill_line, condition=bill_line.subscriber == subscriber.id)
             .join(bill, condition=bill_line.bill == bill.id))
         base = Sum(bill_line.amount)
@@ -366,10 +390,9 @@ class Period(Workflow, ModelSQL, ModelView):
             having=amount != 0)
 
     def _instalment_query(self):
-        rule = Pool().get('telecom.commission.rule').__table__()
         from_, where, subscriber, agent, plan = self._dealer_lines()
-        from_ = from_.join(rule, condition=rule.id == self._rule_of(
-                plan, 'instalment', subscriber.plan))
+        from_, rule = self._join_rule(from_, plan, 'instalment',
+            subscriber.plan)
         number = (typed(self.end_date.year * 12 + self.end_date.month,
                 'INTEGER')
             - month_index(subscriber.activation_date) + 1)
@@ -388,7 +411,6 @@ class Period(Workflow, ModelSQL, ModelView):
 
     def _vas_bonus_query(self):
         pool = Pool()
-        rule = pool.get('telecom.commission.rule').__table__()
         service = pool.get('telecom.subscriber.service').__table__()
         order = pool.get('telecom.order').__table__()
         channel = pool.get('telecom.channel').__table__()
@@ -398,9 +420,9 @@ class Period(Workflow, ModelSQL, ModelView):
             .join(service, condition=service.subscriber == subscriber.id)
             .join(order, condition=service.order == order.id)
             .join(channel, condition=(order.channel == channel.id)
-                & (channel.dealer == agent.id))
-            .join(rule, condition=rule.id == self._rule_of(
-                    plan, 'vas_bonus', service.product)))
+                & (channel.dealer == agent.id)))
+        from_, rule = self._join_rule(from_, plan, 'vas_bonus',
+            service.product)
         return self._commission_values(agent, plan, subscriber, rule,
             amount=rule.amount, date=service.start_date,
             kind='vas_bonus', service=service.id), from_, dict(
@@ -517,29 +539,39 @@ class Period(Workflow, ModelSQL, ModelView):
                     'date': date.date(),
                     'kind': 'clawback',
                     'subscriber': subscriber_id,
-                    'origin': 'telecom.subscriber,%s' % subscriber_id,
                     'reason': gettext(message, days=int(days)),
                     })
         return rows
 
-    def _create_settlements(self):
-        "One draft settlement per dealer with commissions in the period"
+    def _open_settlements(self):
+        """A draft settlement of the period for each of the company's
+        dealers with a plan (the dealers `_dealer_lines` joins):
+        {dealer id: settlement id}"""
         pool = Pool()
-        Commission = pool.get('commission')
         Settlement = pool.get('telecom.commission.settlement')
-        commission = Commission.__table__()
-        settlement = Settlement.__table__()
+        agent = pool.get('commission.agent').__table__()
+        plan = pool.get('commission.plan').__table__()
+        product = pool.get('product.product').__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*commission.select(commission.agent,
-                where=commission.period == self.id,
-                group_by=[commission.agent]))
+        cursor.execute(*agent
+            .join(plan, condition=agent.plan == plan.id)
+            .join(product, condition=plan.commission_product == product.id)
+            .select(agent.id, where=agent.company == self.company.id))
         dealers = [a for a, in cursor]
         settlements = Settlement.create([{
                     'dealer': d, 'period': self.id, 'company': self.company.id,
                     } for d in dealers])
-        cursor.execute(*commission.update([commission.settlement],
-                [settlement.select(settlement.id,
-                        where=(settlement.period == self.id)
-                        & (settlement.dealer == commission.agent))],
-                where=commission.period == self.id))
-        Settlement.update_total(settlements)
+        return {s.dealer.id: s.id for s in settlements}
+
+    def _drop_empty_settlements(self):
+        "The period's settlements of dealers that earned nothing go"
+        pool = Pool()
+        commission = pool.get('commission').__table__()
+        settlement = pool.get('telecom.commission.settlement').__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*settlement.delete(
+                where=(settlement.period == self.id)
+                & ~settlement.id.in_(commission.select(
+                        commission.settlement,
+                        where=(commission.period == self.id)
+                        & (commission.settlement != Null)))))

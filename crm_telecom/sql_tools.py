@@ -21,6 +21,31 @@ def clear_cache(Model, ids=None):
                     cache[Model.__name__].pop(id_, None)
 
 
+class UncheckedReferences:
+    """Mixin of the tables set-based runs write in bulk, each row taken
+    from rows the statement joins (so its references exist): the
+    Many2One columns named in `_unchecked_references` get no foreign key,
+    as PostgreSQL's check of each reference costs about as much as writing
+    the row. Deleting what they point to still follows the ORM's own
+    ondelete rules (ModelSQL.delete), as on SQLite."""
+    __slots__ = ()
+    _unchecked_references = set()
+
+    @classmethod
+    def __table_handler__(cls, module_name=None, history=False):
+        table = super().__table_handler__(module_name, history=history)
+        add_fk = table.add_fk
+
+        def add_checked_fk(columns, reference, *args, **kwargs):
+            if columns in cls._unchecked_references:
+                # the foreign key of an earlier version goes
+                table.drop_fk(columns)
+            else:
+                add_fk(columns, reference, *args, **kwargs)
+        table.add_fk = add_checked_fk
+        return table
+
+
 class _JulianDay(Function):
     __slots__ = ()
     _function = 'JULIANDAY'

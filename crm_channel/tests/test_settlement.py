@@ -4,7 +4,7 @@ import unittest
 from decimal import Decimal as D
 
 from trytond.exceptions import UserError
-from trytond.model.exceptions import ValidationError
+from trytond.model.exceptions import ForeignKeyError, ValidationError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     activate_module,
@@ -185,3 +185,41 @@ class SettlementTestCase(unittest.TestCase):
             self.assertEqual([s.dealer.id for s in settlements], [dealer.id])
             with self.assertRaises(UserError):
                 Settlement.write(settlements, {'total': D(1)})
+
+    @with_transaction()
+    def test_settlements_of_dealers_who_earned(self):
+        """Only the dealers with commissions in the period get a
+        settlement, each commission in its own; re-running gives the same"""
+        pool = Pool()
+        Period = pool.get('telecom.commission.period')
+        Settlement = pool.get('telecom.commission.settlement')
+        dealer, lines = self.dealer_lines(2)
+        idle, idle_lines = self.dealer_lines(1, code='GD-DL-0002', first=11)
+        set_activation(idle_lines[0], today() - dt.timedelta(days=90))
+        period = create_period(*month(today()))
+        for _ in range(2):
+            Period.compute([period])
+            settlement, = Settlement.search([('period', '=', period.id)])
+            self.assertEqual(settlement.dealer, dealer)
+            self.assertEqual(
+                sorted(c.subscriber.id for c in settlement.lines),
+                sorted(l.id for l in lines))
+            self.assertEqual(settlement.total, D(60))
+
+    @with_transaction()
+    def test_commission_references_kept_by_the_orm(self):
+        """The run's references are not checked row by row by the
+        database, yet a line with a commission cannot be deleted"""
+        pool = Pool()
+        Period = pool.get('telecom.commission.period')
+        Commission = pool.get('commission')
+        Subscriber = pool.get('telecom.subscriber')
+        dealer, lines = self.dealer_lines(1)
+        Period.compute([create_period(*month(today()))])
+        table = Commission.__table_handler__()
+        for column in Commission._unchecked_references:
+            self.assertNotIn('commission_%s_fkey' % column,
+                getattr(table, '_constraints', []))
+        with self.assertRaises(ForeignKeyError):
+            Subscriber.delete(lines)
+        self.assertEqual(len(Commission.search([])), 1)
