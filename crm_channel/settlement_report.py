@@ -1,5 +1,6 @@
 """The dealer's commission statement (Excel): one row per commission,
-so the dealer can check every line, then the total"""
+so the dealer can check every line, then the total; one sheet per
+settlement printed"""
 from trytond.i18n import gettext
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
@@ -30,7 +31,17 @@ class SettlementXlsx(XlsxReport):
 
     @classmethod
     def sheet_name(cls, data):
-        return cls._settlement(data).period.rec_name[:31]
+        settlement = cls._settlement(data)
+        name = '%s %s' % (settlement.dealer.dealer_code
+            or settlement.dealer.rec_name, settlement.period.rec_name)
+        # characters Excel refuses in a sheet name
+        return ''.join('_' if c in '[]:*?/\\' else c for c in name)[:31]
+
+    @classmethod
+    def _write_sheet(cls, workbook, records, data):
+        for settlement_id in data['settlements']:
+            super()._write_sheet(workbook, records,
+                dict(data, settlement=settlement_id))
 
     @classmethod
     def filters(cls, data):
@@ -107,6 +118,6 @@ class SettlementXlsx(XlsxReport):
 
     @classmethod
     def execute(cls, ids, data):
-        if not data or 'settlement' not in data:
-            data = dict(data or {}, settlement=ids[0])
+        if not data or 'settlements' not in data:
+            data = dict(data or {}, settlements=list(ids))
         return super().execute(ids, data)

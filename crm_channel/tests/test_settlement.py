@@ -170,6 +170,75 @@ class SettlementTestCase(unittest.TestCase):
         self.assertIn(dealer.rec_name, rows[0][0])
 
     @with_transaction()
+    def test_statement_of_several_settlements(self):
+        "Printing several settlements gives one sheet per settlement"
+        import io
+
+        import openpyxl
+        pool = Pool()
+        Period = pool.get('telecom.commission.period')
+        Settlement = pool.get('telecom.commission.settlement')
+        Report = pool.get('telecom.commission.settlement.xlsx',
+            type='report')
+        dealer, _ = self.dealer_lines(1)
+        other, _ = self.dealer_lines(2, code='GD-DL-0002', first=11)
+        Period.compute([create_period(*month(today()))])
+        settlements = Settlement.search([], order=[('dealer', 'ASC')])
+        _, content, _, _ = Report.execute([s.id for s in settlements], {})
+        workbook = openpyxl.load_workbook(io.BytesIO(content))
+        self.assertEqual(len(workbook.worksheets), 2)
+        for sheet, settlement in zip(workbook.worksheets, settlements):
+            self.assertTrue(sheet.title.startswith(
+                    settlement.dealer.dealer_code))
+            rows = list(sheet.iter_rows(values_only=True))
+            self.assertIn(settlement.dealer.rec_name, rows[0][0])
+            self.assertEqual(rows[-1][8], float(settlement.total))
+        self.assertEqual(
+            [len(list(s.iter_rows())) - 4 for s in workbook.worksheets],
+            [len(s.lines) for s in settlements])
+
+    @with_transaction()
+    def test_channel_manager_board(self):
+        """The board shows the open flags and the settlements waiting to
+        be confirmed or paid"""
+        pool = Pool()
+        View = pool.get('ir.ui.view')
+        ModelData = pool.get('ir.model.data')
+        ActionWindow = pool.get('ir.action.act_window')
+        Period = pool.get('telecom.commission.period')
+        Settlement = pool.get('telecom.commission.settlement')
+        Flag = pool.get('telecom.dealer.risk_flag')
+        from trytond.pyson import PYSONDecoder
+        view = View(ModelData.get_id('crm_channel', 'board_view'))
+        arch = view.view_get()['arch']
+        for name in ['act_board_risk_flag', 'act_board_settlement']:
+            self.assertIn('crm_channel.%s' % name, arch)
+        board = ActionWindow.get('crm_channel.act_board')
+        self.assertEqual(board['views'][0][1], 'board')
+
+        def board_records(name):
+            action = ActionWindow.get('crm_channel.%s' % name)
+            Model = pool.get(action['res_model'])
+            return Model.search(
+                PYSONDecoder().decode(action['pyson_domain']))
+
+        dealers = [self.dealer_lines(1, code='GD-DL-000%s' % i, first=i)[0]
+            for i in range(1, 4)]
+        Period.compute([create_period(*month(today()))])
+        draft, confirmed, paid = Settlement.search([],
+            order=[('dealer', 'ASC')])
+        Settlement.confirm([confirmed, paid])
+        Settlement.pay([paid])
+        open_flag, cleared = Flag.create([
+                {'dealer': dealers[0].id, 'kind': 'spike', 'date': today()},
+                {'dealer': dealers[1].id, 'kind': 'spike', 'date': today()},
+                ])
+        Flag.clear([cleared])
+        self.assertEqual(board_records('act_board_risk_flag'), [open_flag])
+        self.assertEqual(sorted(board_records('act_board_settlement')),
+            sorted([draft, confirmed]))
+
+    @with_transaction()
     def test_dealer_sees_own_settlements(self):
         "A dealer's user reads only its own settlements"
         pool = Pool()
