@@ -252,10 +252,24 @@ class Settlement(Workflow, ModelSQL, ModelView):
                         'crm_channel.msg_settlement_held',
                         dealer=settlement.dealer.rec_name,
                         settlement=settlement.rec_name))
-        to_invoice = [c for s in settlements for c in s.lines
-            if not c.invoice_line and cls._invoiced(c.product)]
-        if to_invoice:
-            Commission.invoice(to_invoice)
+        by_company = {}
+        for settlement in settlements:
+            by_company.setdefault(settlement.company.id, []).extend(
+                c.id for c in settlement.lines if not c.invoice_line)
+        for company_id, ids in by_company.items():
+            # the accounts of the commission product are the company's
+            with Transaction().set_context(company=company_id):
+                to_invoice = [c for c in Commission.browse(ids)
+                    if cls._invoiced(c.product)]
+                for commission in to_invoice:
+                    party = commission.agent.party
+                    if not party.address_get(type='invoice'):
+                        raise CommissionError(gettext(
+                                'crm_channel.msg_settlement_invoice_address',
+                                dealer=commission.agent.rec_name,
+                                settlement=commission.settlement.rec_name))
+                if to_invoice:
+                    Commission.invoice(to_invoice)
         cls.write(settlements, {'paid_at': dt.datetime.now()})
 
     @staticmethod

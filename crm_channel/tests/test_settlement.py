@@ -6,6 +6,7 @@ from decimal import Decimal as D
 from trytond.exceptions import UserError
 from trytond.model.exceptions import ForeignKeyError, ValidationError
 from trytond.pool import Pool
+from trytond.transaction import Transaction
 from trytond.tests.test_tryton import (
     activate_module,
     drop_db,
@@ -116,6 +117,46 @@ class SettlementTestCase(unittest.TestCase):
         self.assertEqual(settlement.invoices, ())
         Period.close([period])
         self.assertEqual(Period(period.id).state, 'closed')
+
+    @with_transaction()
+    def test_settlement_paid_by_supplier_invoice(self):
+        """With a chart of accounts and an expense account on the
+        commission product, paying a settlement raises the dealer's
+        supplier invoice of its total"""
+        from trytond.modules.account.tests.test_module import create_chart
+        pool = Pool()
+        Period = pool.get('telecom.commission.period')
+        Settlement = pool.get('telecom.commission.settlement')
+        Account = pool.get('account.account')
+        Category = pool.get('product.category')
+        Template = pool.get('product.template')
+        Address = pool.get('party.address')
+        dealer, lines = self.dealer_lines(2)
+        create_chart(dealer.company)
+        expense, = Account.search([('type.expense', '=', True),
+                ('closed', '!=', True),
+                ('company', '=', dealer.company.id)], limit=1)
+        with Transaction().set_context(company=dealer.company.id):
+            category, = Category.create([{'name': "代理商佣金",
+                        'accounting': True, 'account_expense': expense.id}])
+        Template.write([dealer.plan.commission_product.template],
+            {'account_category': category.id})
+        period = create_period(*month(today()))
+        Period.compute([period])
+        settlement, = Settlement.search([('period', '=', period.id)])
+        Settlement.confirm([settlement])
+        with self.assertRaises(UserError) as cm:
+            Settlement.pay([settlement])
+        self.assertIn(dealer.rec_name, cm.exception.message)
+        Address.create([{'party': dealer.party.id, 'city': "广州"}])
+        Settlement.pay([settlement])
+        settlement = Settlement(settlement.id)
+        invoice, = settlement.invoices
+        self.assertEqual((invoice.type, invoice.party, invoice.state,
+                invoice.untaxed_amount),
+            ('in', dealer.party, 'draft', settlement.total))
+        self.assertEqual(invoice.lines[0].account, expense)
+        self.assertTrue(all(c.invoice_line for c in settlement.lines))
 
     @with_transaction()
     def test_risk_flag_holds_payment(self):
