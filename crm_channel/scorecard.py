@@ -27,6 +27,7 @@ from trytond.model import (
 )
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
+from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
@@ -155,11 +156,14 @@ def cohort_revenue(start, end, company=None):
     query = (bill_line
         .join(line, condition=bill_line.subscriber == line.id)
         .join(agent, condition=line.dealer == agent.id)
-        .select(line.dealer, Sum(bill_line.amount),
+        .select(line.dealer, Sum(bill_line.amount).as_('revenue'),
             where=dealer_condition(agent, company)
             & (line.activation_date >= start)
             & (line.activation_date <= end),
             group_by=[line.dealer]))
+    if backend.name == 'sqlite':
+        # SQLite adds up in floats: cents come back with a tail
+        sqlite_apply_types(query, [None, 'NUMERIC'])
     return {d: Decimal(str(a or 0)) for d, a in execute(query)}
 
 
