@@ -73,6 +73,18 @@ class Agent(Workflow, metaclass=PoolMeta):
                     },
                 })
 
+    def get_rec_name(self, name):
+        # a dealer is one agent of its party: its name, not its plan's
+        if self.dealer_code:
+            return self.party.rec_name
+        return super().get_rec_name(name)
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        # [operator, party, plan] and the dealer code
+        return super().search_rec_name(name, clause) + [
+            ('dealer_code',) + tuple(clause[1:])]
+
     @classmethod
     def default_dealer_state(cls):
         return 'active'

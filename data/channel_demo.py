@@ -7,10 +7,18 @@ lines activated there on several plans (backdated, so that the demo's bill
 runs bill them), every other one with an advance payment taken at its
 outlet. The demo
 user `dealer` acts for the first dealer. The demo's earlier orders get the
-hall or remote channel they would have come through.
+hall or remote channel they would have come through. Each dealer has a
+commission plan (one-off amounts, revenue share, instalments, a volume
+tier, a service bonus, clawback days) paid through the company's
+commission accounts, and the star rules rate them.
 
-Called by data/demo.py once the demo users exist and before the bill runs,
-when crm_channel is activated, in the Guangdong company."""
+create_channel_demo is called by data/demo.py once the demo users exist
+and before the bill runs; create_settlements after them (the revenue share
+needs the paid bills): three monthly settlement periods, the first paid by
+supplier invoices and closed, the second confirmed (the second dealer's
+held by a risk flag), the current one a preview with the clawback of a
+line terminated today; the dealers' scorecards of the months. Both when
+crm_channel is activated, in the Guangdong company."""
 import datetime as dt
 from decimal import Decimal as D
 
@@ -61,10 +69,126 @@ PLANS = [
     ]
 CUSTOMERS = ["陈志强", "李晓燕", "黄伟明", "梁淑芬", "何家豪", "罗美玲",
     "郭建华", "林佩珊", "吴国荣", "邓丽君", "冯子健", "曾雅婷"]
+# name, clawback days, rules (kind, plan or service name, amount, rate,
+# months, minimum activations)
+COMMISSION_PLANS = [
+    ("2026年社会渠道酬金（标准）", 90, [
+        ('one_off', "全球通 128元套餐", '120', None, None, None),
+        ('one_off', None, '50', None, None, None),
+        ('revenue_share', None, None, '5', 6, None),
+        ('instalment', None, '10', None, 6, None),
+        ('vas_bonus', None, '15', None, None, None),
+        ('volume_tier', None, '20', None, None, 5),
+        ]),
+    ("2026年社会渠道酬金（基础）", 60, [
+        ('one_off', None, '40', None, None, None),
+        ('revenue_share', None, None, '3', 3, None),
+        ('volume_tier', None, '10', None, None, 10),
+        ]),
+    ]
+# stars, minimum activations, minimum share active after 90 days, maximum
+# share without usage, maximum complaints per 100 activations
+STAR_RULES = [
+    ('5', 30, '95', '5', '1'),
+    ('4', 10, '90', '10', '3'),
+    ('3', 3, '80', '20', None),
+    ('2', None, None, None, None),
+    ]
+# the company's accounts for the dealers' commissions: type, code, name
+COMMISSION_ACCOUNTS = [
+    ('expense', '6601.08', "销售费用—代理商酬金"),
+    ('payable', '2202.05', "应付账款—代理商酬金"),
+    ]
+
 # the remote order types come through the hotline, the app and the
 # online hall; the others at the business halls
 REMOTE_TYPES = {'change_plan', 'add_service', 'remove_service', 'suspend',
     'resume'}
+
+
+def create_commission_accounts(company):
+    """The expense and payable accounts the dealers' supplier invoices
+    post to, the payable as the company's default; returns the expense"""
+    from trytond.pool import Pool
+    pool = Pool()
+    AccountType = pool.get('account.account.type')
+    Account = pool.get('account.account')
+    DefaultAccount = pool.get('account.configuration.default_account')
+    accounts = {a.code: a for a in Account.search(
+            [('company', '=', company.id)])}
+    statements = {'expense': ('income', "费用"), 'payable': (
+            'balance', "负债")}
+    created = {}
+    for kind, code, name in COMMISSION_ACCOUNTS:
+        account = accounts.get(code)
+        if not account:
+            statement, type_name = statements[kind]
+            type_ = AccountType(name=type_name, company=company,
+                statement=statement, **{kind: True})
+            type_.save()
+            account = Account(code=code, name=name, type=type_,
+                company=company, reconcile=kind == 'payable',
+                party_required=kind == 'payable')
+            account.save()
+        created[kind] = account
+    # the company's value of the account configuration (a singleton,
+    # which the demo's transaction may not create)
+    if not DefaultAccount.search([('company', '=', company.id)]):
+        DefaultAccount.create([{'company': company.id,
+                    'default_account_payable': created['payable'].id}])
+    return created['expense']
+
+
+def create_commission_plans(company, dealers):
+    """The commission product (on the commission expense account), the
+    plans and their rules, one plan per dealer, and the star rules"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool()
+    Plan = pool.get('commission.plan')
+    Agent = pool.get('commission.agent')
+    Template = pool.get('product.template')
+    Category = pool.get('product.category')
+    StarRule = pool.get('telecom.dealer.star_rule')
+    ModelData = pool.get('ir.model.data')
+    if Plan.search([('telecom_rules', '!=', None)], limit=1):
+        return []
+    expense = create_commission_accounts(company)
+    with Transaction().set_context(company=company.id):
+        category = Category(name="代理商酬金", accounting=True,
+            account_expense=expense)
+        category.save()
+    template = Template(name="代理商酬金", type='service',
+        default_uom=ModelData.get_id('product', 'uom_unit'),
+        account_category=category, products=[{}])
+    template.save()
+    product, = template.products
+    products = {t.name: t for t in Template.search(
+            [('telecom_type', 'in', ['plan', 'vas', 'addon'])])}
+    plans = []
+    for name, clawback_days, rules in COMMISSION_PLANS:
+        plans.append(Plan(name=name, commission_product=product,
+                clawback_days=clawback_days, telecom_rules=[{
+                        'sequence': sequence, 'kind': kind,
+                        'product': products[plan].id if plan else None,
+                        'amount': D(amount) if amount else None,
+                        'rate': D(rate) if rate else None,
+                        'months': months, 'min_activations': minimum,
+                        }
+                    for sequence, (kind, plan, amount, rate, months,
+                        minimum) in enumerate(rules, 1)]))
+    Plan.save(plans)
+    for dealer, plan in zip(dealers, plans):
+        dealer.plan = plan
+    Agent.save(dealers)
+    StarRule.save([StarRule(sequence=n, stars=stars,
+                min_activations=activations,
+                min_active_share=D(active) if active else None,
+                max_no_usage_share=D(no_usage) if no_usage else None,
+                max_complaints=D(complaints) if complaints else None)
+            for n, (stars, activations, active, no_usage, complaints)
+            in enumerate(STAR_RULES, 1)])
+    return plans
 
 
 def create_channels(company, regions, manager):
@@ -106,7 +230,9 @@ def create_dealers(company, regions, manager, today):
         dealer = existing.get(code)
         if not dealer:
             start, end = contract_dates(today, index)
-            party, = Party.create([{'name': name}])
+            # the registered address the supplier invoices go to
+            party, = Party.create([{'name': name, 'addresses': [
+                            ('create', [{'street': outlets[0][2]}])]}])
             dealer = Agent(party=party, company=company,
                 currency=company.currency, type_='agent', dealer_code=code,
                 region=regions.get(region),
@@ -178,7 +304,9 @@ def sell_lines(outlets, regions, company, today):
     from trytond.pool import Pool
 
     from crm_telecom.iccid import make as make_iccid
+    from crm_telecom.tests.tools import usage
     pool = Pool()
+    Usage = pool.get('telecom.usage')
     Number = pool.get('telecom.number')
     Order = pool.get('telecom.order')
     Account = pool.get('telecom.account')
@@ -224,6 +352,16 @@ def sell_lines(outlets, regions, company, today):
         PlanPeriod.write(list(line.plan_periods), {'start_date': since})
         line.activation_date = since
     Subscriber.save(lines)
+    # most lines used in their first days (the scorecards count the
+    # ones that were not): a call, then mobile data
+    Usage.create([{**usage(line, 'voice',
+                    dt.datetime.combine(line.activation_date,
+                        dt.time(10, 12)) + dt.timedelta(days=1), 185)}
+            for n, line in enumerate(lines) if n % 6 != 5]
+        + [{**usage(line, 'data', dt.datetime.combine(line.activation_date,
+                        dt.time(20, 40)) + dt.timedelta(days=4),
+                    volume=350)}
+            for n, line in enumerate(lines) if n % 6 != 5])
     # an advance payment taken at the outlet, on every other line
     advances = [Payment(account=l.account, amount=D(100), method='cash',
             outlet=l.channel)
@@ -279,4 +417,70 @@ def create_channel_demo(companies, today=None):
         counts['channel_orders'] = set_order_channels(channels)
         counts['outlet_lines'] = len(
             sell_lines(outlets, regions, company, today))
+    counts['commission_plan'] = len(
+        create_commission_plans(company, dealers))
     return counts
+
+
+def create_settlements(companies, today=None):
+    """The settlement periods of the last two months and this one, their
+    settlements in every state, a risk flag holding the second dealer's,
+    a clawback and the scorecards; returns the counts"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    from crm_channel.scorecard import month_start, next_month
+    pool = Pool()
+    User = pool.get('res.user')
+    Agent = pool.get('commission.agent')
+    Period = pool.get('telecom.commission.period')
+    Settlement = pool.get('telecom.commission.settlement')
+    Flag = pool.get('telecom.dealer.risk_flag')
+    Scorecard = pool.get('telecom.dealer.scorecard')
+    Order = pool.get('telecom.order')
+    Subscriber = pool.get('telecom.subscriber')
+    today = today or pool.get('ir.date').today()
+    company = companies['gd']
+    if Period.search([('company', '=', company.id)], limit=1):
+        return {}
+    dealers = Agent.search([('company', '=', company.id),
+            ('dealer_code', 'in', [d[0] for d in DEALERS])],
+        order=[('dealer_code', 'ASC')])
+    managers = User.search([('login', '=', 'channel')])
+    months = [month_start(today, n) for n in [2, 1, 0]]
+    periods = Period.create([{'name': m.strftime('%Y-%m'),
+                'company': company.id, 'start_date': m,
+                'end_date': next_month(m) - dt.timedelta(days=1)}
+            for m in months])
+    earlier, last, current = periods
+
+    # the first dealer's newest line given back today: within its
+    # plan's clawback days, taken back in this month's preview
+    line, = Subscriber.search([
+            ('channel', 'in', [o.id for o in dealers[0].outlets]),
+            ('state', '=', 'active'),
+            ], order=[('activation_date', 'DESC')], limit=1)
+    order = Order(type='terminate', customer=line.customer, subscriber=line,
+        reason="客户携号转网", channel=line.channel)
+    order.save()
+    Order.process([order])
+
+    with Transaction().set_user(managers[0].id if managers else 0), \
+            Transaction().set_context(company=company.id):
+        for month in months[:2]:
+            Scorecard.compute(month, company=company.id)
+        Period.compute([earlier])
+        settlements = Settlement.search([('period', '=', earlier.id)])
+        Settlement.confirm(settlements)
+        Settlement.pay(settlements)
+        Period.close([earlier])
+        Period.compute([last])
+        Settlement.confirm(Settlement.search([('period', '=', last.id)]))
+        Flag.create([{'dealer': dealers[1].id, 'kind': 'out_of_region',
+                    'date': today,
+                    'detail': "近30天开户的客户中，证件归属地不在代理商区域"
+                    "（佛山市）的占比偏高，需核实是否跨区域销售。",
+                    'value': D('33.33'), 'threshold': D('20')}])
+        Period.compute([current])
+    return {'telecom_commission_period': len(periods),
+        'telecom_commission_settlement': Settlement.search_count([])}

@@ -404,6 +404,10 @@ def load(subscribers=400, seed=2026):
                 from .channel_demo import create_channel_demo
                 counts.update(create_channel_demo(companies))
             create_billing(rng)
+            # the dealers' commissions of the months billed
+            if 'crm_channel' in _activated():
+                from .channel_demo import create_settlements
+                counts.update(create_settlements(companies))
             if 'crm_group_customer' in _activated():
                 from .group_demo import set_value_levels
                 set_value_levels()

@@ -58,6 +58,16 @@ class SettlementTestCase(unittest.TestCase):
         return dealer, lines
 
     @with_transaction()
+    def test_dealer_named_without_its_plan(self):
+        "A dealer on a plan is still named by its party, found by its code"
+        Agent = Pool().get('commission.agent')
+        dealer, _ = self.dealer_lines(1)
+        self.assertTrue(dealer.plan)
+        self.assertEqual(dealer.rec_name, dealer.party.rec_name)
+        self.assertEqual(Agent.search([('rec_name', 'ilike', 'GD-DL-0001')]),
+            [dealer])
+
+    @with_transaction()
     def test_period_boundaries(self):
         "Activations on a period's last day and the next's first land once"
         Period = Pool().get('telecom.commission.period')
@@ -258,10 +268,13 @@ class SettlementTestCase(unittest.TestCase):
         self.assertEqual(board['views'][0][1], 'board')
 
         def board_records(name):
+            "The records of the action, and of each of its tabs"
             action = ActionWindow.get('crm_channel.%s' % name)
             Model = pool.get(action['res_model'])
-            return Model.search(
-                PYSONDecoder().decode(action['pyson_domain']))
+            domain = PYSONDecoder().decode(action['pyson_domain'])
+            return Model.search(domain), [
+                Model.search([domain, PYSONDecoder().decode(tab)])
+                for _, tab, _ in action['domains']]
 
         dealers = [self.dealer_lines(1, code='GD-DL-000%s' % i, first=i)[0]
             for i in range(1, 4)]
@@ -270,14 +283,19 @@ class SettlementTestCase(unittest.TestCase):
             order=[('dealer', 'ASC')])
         Settlement.confirm([confirmed, paid])
         Settlement.pay([paid])
+        # the confirmed settlement's dealer is flagged: held
         open_flag, cleared = Flag.create([
-                {'dealer': dealers[0].id, 'kind': 'spike', 'date': today()},
-                {'dealer': dealers[1].id, 'kind': 'spike', 'date': today()},
+                {'dealer': confirmed.dealer.id, 'kind': 'spike',
+                    'date': today()},
+                {'dealer': draft.dealer.id, 'kind': 'spike',
+                    'date': today()},
                 ])
         Flag.clear([cleared])
-        self.assertEqual(board_records('act_board_risk_flag'), [open_flag])
-        self.assertEqual(sorted(board_records('act_board_settlement')),
-            sorted([draft, confirmed]))
+        self.assertEqual(board_records('act_board_risk_flag'),
+            ([open_flag], [[open_flag]]))
+        pending, tabs = board_records('act_board_settlement')
+        self.assertEqual(sorted(pending), sorted([draft, confirmed]))
+        self.assertEqual(tabs, [[draft], [], [confirmed]])
 
     @with_transaction()
     def test_dealer_sees_own_settlements(self):

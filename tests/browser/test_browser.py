@@ -90,9 +90,10 @@ Prepared, not enabled (TODO in their docstrings; run them by naming them):
               the dealers list, the first dealer's form and each of its
               pages, the outlets' number stock; then the user dealer: its
               channels, dealers and number stock hold only its own
-              outlets, dealer and numbers. English is noted, not failed,
-              until crm_channel has its zh_CN translations
-              (Walk.english_noted in walk_channel).
+              outlets, dealer and numbers. Between them the channel
+              manager's board (the open risk flag, the settlements
+              waiting, the flagged dealer's held), the settlements list
+              and the held settlement's form.
 
 Environment:
   BROWSER_WALKS     walks to run, e.g. "callcentre,admin" (default: enabled)
@@ -1668,13 +1669,13 @@ def walk_channel(walk):
     """Channel manager, then a dealer: 渠道 (the channels list) with its
     columns whole, the form of a business hall, 代理商 (the dealers list)
     and the form of the first dealer with each of its pages (合同, 网点,
-    用户, 风险), 网点号码库存 (the numbers the outlets hold); then the demo
-    user `dealer` logs in: its channels list, dealers list and number
-    stock show its own dealer's outlets and numbers only. The Chinese
-    translations of crm_channel are the lead's to write: English on these
-    screens is noted, not failed (english_noted)."""
+    用户, 风险), 网点号码库存 (the numbers the outlets hold), 渠道经理看板
+    (the board: open risk flags beside the settlements waiting, the
+    flagged dealer's held), 代理商结算 (the settlements) and the held
+    settlement's form; then the demo user `dealer` logs in: its channels
+    list, dealers list and number stock show its own dealer's outlets and
+    numbers only."""
     driver, db_file = walk.driver, walk.db_file
-    walk.english_noted = True
     hall = sqlite_one(db_file, "SELECT id, code FROM telecom_channel "
         "WHERE kind = 'business_hall' ORDER BY code LIMIT 1")
     dealer = sqlite_one(db_file, "SELECT a.id, a.dealer_code FROM "
@@ -1725,6 +1726,39 @@ def walk_channel(walk):
     walk.open_menu('crm_channel', 'menu_stock_form')
     wait_for(driver, lambda d: list_rows(d), 30, 'the outlets\' number stock')
     walk.look('5-stock', ALL_COLUMNS)
+
+    # the board: the open flag and the settlements waiting, of which the
+    # flagged dealer's is held
+    held = sqlite_one(db_file, "SELECT s.id, p.name FROM "
+        "telecom_commission_settlement AS s "
+        "JOIN commission_agent AS a ON a.id = s.dealer "
+        "JOIN party_party AS p ON p.id = a.party "
+        "JOIN telecom_dealer_risk_flag AS f ON f.dealer = a.id "
+        "WHERE f.state = 'open' AND s.state = 'confirmed' LIMIT 1")
+    assert held, 'the demo has no settlement held by a risk flag'
+    walk.open_menu('crm_channel', 'menu_board')
+    wait_for(driver, lambda d: len(list_rows(d)) >= 2, 30,
+        'the channel manager\'s board')
+
+    def board_lists(walk, width):
+        lists = [l for l in active_tab(driver).find_elements(
+                'css selector', '.treeview') if l.is_displayed()]
+        assert len(lists) == 2, 'the board shows %d lists, not the flags ' \
+            'and the settlements' % len(lists)
+        assert any(held[1] in r.text for r in list_rows(driver)), \
+            'the board does not show the held dealer %s' % held[1]
+    walk.look('5a-board', ALL_COLUMNS, check=board_lists)
+
+    walk.open_menu('crm_channel', 'menu_settlement_form')
+    rows = wait_for(driver, lambda d: list_rows(d), 30,
+        'the settlements list')
+    walk.look('5b-settlements', ALL_COLUMNS)
+    walk.open_row(rows, held[1], 'the settlements list')
+    wait_for(driver, lambda d: active_tab(d).find_elements('css selector',
+            '.form-notebook, .form-container'), 30,
+        'the form of the held settlement')
+    wait_idle(driver)
+    walk.look('5c-settlement')
 
     # the dealer's user: its own outlets and numbers, nothing of others
     walk.login = 'dealer'
@@ -1792,7 +1826,7 @@ WALKS = {
     'channel': ('channel', walk_channel),
     }
 ENABLED_WALKS = ['callcentre', 'admin', 'lines', 'activation', 'payment',
-    'service', 'service_board', 'group']
+    'service', 'service_board', 'group', 'channel']
 
 
 def run_walks(driver, env, names, timer):
