@@ -53,6 +53,8 @@ class Commission(UncheckedReferences, metaclass=PoolMeta):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        # the dealers' commissions are paid in cents
+        cls.amount.digits = (16, 2)
         t = cls.__table__()
         # a line's activation is paid once and taken back once
         cls._sql_constraints += [

@@ -27,7 +27,11 @@ from crm_channel.tests.tools import (
     create_dealer_user,
     sell,
 )
-from crm_telecom.tests.tools import setup_reference, xlsx_report
+from crm_telecom.tests.tools import (
+    create_staff,
+    setup_reference,
+    xlsx_report,
+)
 
 
 def today():
@@ -159,7 +163,19 @@ class SettlementTestCase(unittest.TestCase):
             Settlement.pay([settlement])
         self.assertIn(dealer.rec_name, cm.exception.message)
         Address.create([{'party': dealer.party.id, 'city': "广州"}])
-        Settlement.pay([settlement])
+        manager = create_staff('channel', 'group_channel_manager',
+            name="渠道经理老赵")
+        with as_user(manager):
+            Settlement.pay([Settlement(settlement.id)])
+            # the settlement's form names its invoice
+            row, = Settlement.read([settlement.id], ['invoices.rec_name'])
+            self.assertEqual(len(row['invoices.']), 1)
+        # the dealer's user reads its settlement, without the invoice field
+        user = create_dealer_user('xunda', dealer)
+        with as_user(user):
+            view = Settlement.fields_view_get(view_type='form')
+            self.assertNotIn('invoices', view['fields'])
+            Settlement.read([settlement.id], ['total', 'lines'])
         settlement = Settlement(settlement.id)
         invoice, = settlement.invoices
         self.assertEqual((invoice.type, invoice.party, invoice.state,

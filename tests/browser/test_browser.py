@@ -1750,8 +1750,15 @@ def walk_channel(walk):
     walk.look('5a-board', ALL_COLUMNS, check=board_lists)
 
     walk.open_menu('crm_channel', 'menu_settlement_form')
+    wait_for(driver, lambda d: list_rows(d), 30, 'the settlements list')
+    # the list opens on the drafts; the held one is confirmed
+    held_tab = [a for a in active_tab(driver).find_elements('css selector',
+            '.nav-tabs a') if a.is_displayed() and a.text.strip() == '暂扣']
+    assert held_tab, 'the settlements list has no tab 暂扣'
+    click(driver, held_tab[0])
+    wait_idle(driver)
     rows = wait_for(driver, lambda d: list_rows(d), 30,
-        'the settlements list')
+        'the held settlements')
     walk.look('5b-settlements', ALL_COLUMNS)
     walk.open_row(rows, held[1], 'the settlements list')
     wait_for(driver, lambda d: active_tab(d).find_elements('css selector',
