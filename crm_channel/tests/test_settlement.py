@@ -6,12 +6,12 @@ from decimal import Decimal as D
 from trytond.exceptions import UserError
 from trytond.model.exceptions import ForeignKeyError, ValidationError
 from trytond.pool import Pool
-from trytond.transaction import Transaction
 from trytond.tests.test_tryton import (
     activate_module,
     drop_db,
     with_transaction,
 )
+from trytond.transaction import Transaction
 
 from crm_channel.tests.commission_tools import (
     change,
@@ -292,8 +292,8 @@ class SettlementTestCase(unittest.TestCase):
                 Model.search([domain, PYSONDecoder().decode(tab)])
                 for _, tab, _ in action['domains']]
 
-        dealers = [self.dealer_lines(1, code='GD-DL-000%s' % i, first=i)[0]
-            for i in range(1, 4)]
+        for i in range(1, 4):
+            self.dealer_lines(1, code='GD-DL-000%s' % i, first=i)
         Period.compute([create_period(*month(today()))])
         draft, confirmed, paid = Settlement.search([],
             order=[('dealer', 'ASC')])
