@@ -259,15 +259,19 @@ class Settlement(Workflow, ModelSQL, ModelView):
         for company_id, ids in by_company.items():
             # the accounts of the commission product are the company's
             with Transaction().set_context(company=company_id):
-                to_invoice = [c for c in Commission.browse(ids)
-                    if cls._invoiced(c.product)]
-                for commission in to_invoice:
-                    party = commission.agent.party
-                    if not party.address_get(type='invoice'):
+                commissions = Commission.browse(ids)
+                # once per product and per dealer, not per commission
+                invoiced = {p for p in {c.product for c in commissions}
+                    if cls._invoiced(p)}
+                to_invoice = [c for c in commissions
+                    if c.product in invoiced]
+                dealers = {c.agent: c.settlement for c in to_invoice}
+                for dealer, settlement in dealers.items():
+                    if not dealer.party.address_get(type='invoice'):
                         raise CommissionError(gettext(
                                 'crm_channel.msg_settlement_invoice_address',
-                                dealer=commission.agent.rec_name,
-                                settlement=commission.settlement.rec_name))
+                                dealer=dealer.rec_name,
+                                settlement=settlement.rec_name))
                 if to_invoice:
                     Commission.invoice(to_invoice)
         cls.write(settlements, {'paid_at': dt.datetime.now()})
