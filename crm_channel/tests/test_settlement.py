@@ -31,6 +31,7 @@ from crm_telecom.tests.tools import (
     create_staff,
     setup_reference,
     xlsx_report,
+    xlsx_workbook,
 )
 
 
@@ -239,20 +240,15 @@ class SettlementTestCase(unittest.TestCase):
     @with_transaction()
     def test_statement_of_several_settlements(self):
         "Printing several settlements gives one sheet per settlement"
-        import io
-
-        import openpyxl
         pool = Pool()
         Period = pool.get('telecom.commission.period')
         Settlement = pool.get('telecom.commission.settlement')
-        Report = pool.get('telecom.commission.settlement.xlsx',
-            type='report')
         dealer, _ = self.dealer_lines(1)
         other, _ = self.dealer_lines(2, code='GD-DL-0002', first=11)
         Period.compute([create_period(*month(today()))])
         settlements = Settlement.search([], order=[('dealer', 'ASC')])
-        _, content, _, _ = Report.execute([s.id for s in settlements], {})
-        workbook = openpyxl.load_workbook(io.BytesIO(content))
+        workbook = xlsx_workbook('telecom.commission.settlement.xlsx',
+            [s.id for s in settlements])
         self.assertEqual(len(workbook.worksheets), 2)
         for sheet, settlement in zip(workbook.worksheets, settlements):
             self.assertTrue(sheet.title.startswith(

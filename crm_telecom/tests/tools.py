@@ -256,15 +256,20 @@ def line_since(since, number='13800138000', plan="神州行 18元畅聊卡",
     return subscriber
 
 
-def xlsx_report(name, ids=(), data=None):
-    "Run an Excel report: its sheet and its rows as tuples"
+def xlsx_workbook(name, ids=(), data=None):
+    "Run an Excel report: its workbook (openpyxl)"
     import io
 
     import openpyxl
     Report = Pool().get(name, type='report')
     ext, content, _, _ = Report.execute(list(ids), data or {})
     assert ext == 'xlsx', ext
-    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    return openpyxl.load_workbook(io.BytesIO(content))
+
+
+def xlsx_report(name, ids=(), data=None):
+    "Run an Excel report: its sheet and its rows as tuples"
+    sheet = xlsx_workbook(name, ids, data).active
     return sheet, list(sheet.iter_rows(values_only=True))
 
 
